@@ -1,0 +1,57 @@
+"""Shared fixtures. Every test runs with a private AGENT_HOME and no real model keys."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+_SECRET_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DASHSCOPE_API_KEY", "DEEPSEEK_API_KEY", "LANGSMITH_API_KEY")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path, monkeypatch):
+    """No test reads the developer's settings, keys or data directory."""
+    for name in list(os.environ):
+        if name.startswith("AGENT_") or name.startswith("LANGSMITH_") or name.startswith("LANGCHAIN_"):
+            monkeypatch.delenv(name, raising=False)
+    for name in _SECRET_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AGENT_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)  # so a developer's .env is not read
+
+
+POSTGRES_DSN = os.environ.get("AGENT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> str:
+    """The local PostgreSQL server, or a skip saying why it is absent."""
+    try:
+        import psycopg
+    except ImportError:
+        pytest.skip("psycopg is not installed (pip install -e '.[postgres]')")
+    try:
+        with psycopg.connect(POSTGRES_DSN, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except Exception as err:  # noqa: BLE001 - any failure means: no server here
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_DSN}: {err}")
+    return POSTGRES_DSN
+
+
+@pytest.fixture
+def pg_database(postgres_dsn):
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards. Yields its URL."""
+    import uuid
+
+    import psycopg
+
+    name = f"agent_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = postgres_dsn.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

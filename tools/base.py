@@ -1,0 +1,150 @@
+"""What every tool is made of: an input model, a pure function, an output model.
+
+A :class:`ToolSpec` is the single description of a tool.  The LangChain tool
+the graph binds and the MCP tool our servers publish are both generated from
+it, so the schema a model reads, the validation the graph runs and the
+annotations an MCP client sees cannot drift apart.
+
+Tool functions signal refusal with :class:`ToolError` (a message that tells
+the caller what to do next); everything else that escapes a tool is a bug and
+is reported as an ``internal`` error rather than crashing the run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+if TYPE_CHECKING:
+    from langchain_core.tools import BaseTool
+
+ErrorCode = Literal[
+    "invalid_input",  # the arguments are wrong: fix them and call again
+    "too_large",  # the input or the result passes a size bound
+    "timeout",  # the work passed its time limit
+    "unavailable",  # a dependency (network, database) cannot be reached
+    "refused",  # the request is not allowed (e.g. a write on a read-only database)
+    "not_found",  # the named object does not exist
+    "internal",  # a bug in the tool; the message says what happened
+]
+
+In = TypeVar("In", bound=BaseModel)
+Out = TypeVar("Out", bound=BaseModel)
+
+
+class ToolError(Exception):
+    """A tool refused its input or could not finish; ``str(err)`` is for the model."""
+
+    def __init__(self, message: str, *, code: ErrorCode = "invalid_input") -> None:
+        super().__init__(message)
+        self.code: ErrorCode = code
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": False, "error": self.code, "message": self.message}
+
+    def __reduce__(self):  # keeps ``code`` across process boundaries
+        return (_rebuild_tool_error, (self.message, self.code))
+
+
+def _rebuild_tool_error(message: str, code: ErrorCode) -> ToolError:
+    return ToolError(message, code=code)
+
+
+@dataclass(frozen=True)
+class ToolHints:
+    """MCP tool annotations, stated truthfully for each tool."""
+
+    read_only: bool = True
+    destructive: bool = False
+    idempotent: bool = True
+    open_world: bool = False
+
+
+def describe_validation_error(err: ValidationError) -> str:
+    """One line per problem, naming the field: what a model needs to fix its call."""
+    lines = []
+    for problem in err.errors(include_url=False):
+        where = ".".join(str(p) for p in problem["loc"]) or "arguments"
+        lines.append(f"{where}: {problem['msg']}")
+    return "; ".join(lines)
+
+
+@dataclass(frozen=True)
+class ToolSpec(Generic[In, Out]):
+    """One tool: name, description, typed input and output, the function, its hints."""
+
+    name: str
+    description: str
+    input_model: type[In]
+    output_model: type[Out]
+    func: Callable[[In], Out]
+    hints: ToolHints = field(default_factory=ToolHints)
+    timeout: float | None = None  # seconds the graph waits for one call
+
+    def parse(self, arguments: dict[str, Any]) -> In:
+        """Validate raw arguments against the input model, as a :class:`ToolError`."""
+        try:
+            return self.input_model.model_validate(arguments)
+        except ValidationError as err:
+            raise ToolError(
+                f"invalid arguments for {self.name}: {describe_validation_error(err)}"
+            ) from None
+
+    def call(self, arguments: dict[str, Any]) -> Out:
+        """Parse and run. Raises :class:`ToolError` only, whatever went wrong."""
+        parsed = self.parse(arguments)
+        try:
+            return self.func(parsed)
+        except ToolError:
+            raise
+        except Exception as err:  # a bug must not crash the agent's run
+            raise ToolError(f"{self.name} failed: {type(err).__name__}: {err}", code="internal") from err
+
+    def run(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Like :meth:`call` but never raises: a JSON-ready dict, ``ok`` tells which."""
+        try:
+            return {"ok": True, **self.call(arguments).model_dump(mode="json")}
+        except ToolError as err:
+            return err.to_dict()
+
+    def as_langchain(self) -> BaseTool:
+        """The LangChain tool the graph binds: JSON content, the dict as artifact."""
+        from langchain_core.tools import StructuredTool, ToolException
+
+        def invoke(**kwargs: Any) -> tuple[str, dict[str, Any]]:
+            try:
+                data = self.call(kwargs).model_dump(mode="json")
+            except ToolError as err:
+                raise ToolException(json.dumps(err.to_dict(), ensure_ascii=False)) from None
+            return json.dumps(data, ensure_ascii=False), data
+
+        return StructuredTool.from_function(
+            func=invoke,
+            name=self.name,
+            description=self.description,
+            args_schema=self.input_model,
+            infer_schema=False,
+            response_format="content_and_artifact",
+            handle_tool_error=True,
+            handle_validation_error=lambda err: json.dumps(
+                ToolError(f"invalid arguments for {self.name}: {describe_validation_error(err)}").to_dict()
+            ),
+            metadata={
+                "read_only": self.hints.read_only,
+                "destructive": self.hints.destructive,
+                "idempotent": self.hints.idempotent,
+                "open_world": self.hints.open_world,
+                "timeout": self.timeout,
+            },
+        )
+
+
+__all__ = ["ErrorCode", "ToolError", "ToolHints", "ToolSpec", "describe_validation_error"]
