@@ -1,0 +1,131 @@
+"""Checkpointers and stores from one URL setting.
+
+``memory:`` keeps threads in this process; a SQLite path (the default, a file
+in ``AGENT_HOME``) keeps them across processes on one machine;
+``postgresql://...`` lets several processes or hosts share them.
+
+The savers returned here work under both ``invoke`` and ``ainvoke``: the
+SQLite and PostgreSQL savers of LangGraph are either sync or async, so their
+sync versions get async methods that run them on a worker thread.  A service
+with many concurrent runs on PostgreSQL may pass LangGraph's
+``AsyncPostgresSaver`` to ``build_agent`` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from functools import cache
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.store.base import BaseStore
+
+
+class ThreadedAsync:
+    """Async methods for a sync saver, each running the sync one on a thread."""
+
+    async def aget_tuple(self, config):  # type: ignore[no-untyped-def]
+        return await asyncio.to_thread(self.get_tuple, config)  # type: ignore[attr-defined]
+
+    async def alist(self, config, *, filter=None, before=None, limit=None) -> AsyncIterator[Any]:  # type: ignore[no-untyped-def]
+        items = await asyncio.to_thread(
+            lambda: list(self.list(config, filter=filter, before=before, limit=limit))  # type: ignore[attr-defined]
+        )
+        for item in items:
+            yield item
+
+    async def aput(self, config, checkpoint, metadata, new_versions):  # type: ignore[no-untyped-def]
+        return await asyncio.to_thread(self.put, config, checkpoint, metadata, new_versions)  # type: ignore[attr-defined]
+
+    async def aput_writes(self, config, writes, task_id, task_path=""):  # type: ignore[no-untyped-def]
+        return await asyncio.to_thread(self.put_writes, config, writes, task_id, task_path)  # type: ignore[attr-defined]
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        return await asyncio.to_thread(self.delete_thread, thread_id)  # type: ignore[attr-defined]
+
+    async def aget_delta_channel_history(self, *, config, channels: Sequence[str]):  # type: ignore[no-untyped-def]
+        return await asyncio.to_thread(
+            lambda: self.get_delta_channel_history(config=config, channels=channels)  # type: ignore[attr-defined]
+        )
+
+
+class ThreadedSqliteSaver(ThreadedAsync, SqliteSaver):
+    """LangGraph's SqliteSaver, usable from ``ainvoke`` too."""
+
+
+@cache
+def _threaded_postgres_saver() -> type:
+    from langgraph.checkpoint.postgres import PostgresSaver
+
+    class ThreadedPostgresSaver(ThreadedAsync, PostgresSaver):
+        """LangGraph's PostgresSaver, usable from ``ainvoke`` too."""
+
+    return ThreadedPostgresSaver
+
+
+def _sqlite_path(url: str) -> Path:
+    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url.removeprefix("sqlite:")
+    return Path(path).expanduser()
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://"))
+
+
+def _pg_pool(url: str, max_size: int = 8) -> Any:
+    try:
+        from psycopg.rows import dict_row
+        from psycopg_pool import ConnectionPool
+    except ImportError as err:  # the optional extra
+        raise RuntimeError("PostgreSQL needs the 'postgres' extra: pip install -e '.[postgres]'") from err
+    url = url.replace("postgresql+psycopg://", "postgresql://")
+    return ConnectionPool(
+        url, min_size=1, max_size=max_size, open=True, timeout=10,
+        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+    )
+
+
+def open_checkpointer(url: str) -> BaseCheckpointSaver:
+    """A saver for ``memory:``, a SQLite path / ``sqlite:///`` URL, or ``postgresql://``."""
+    if url in ("memory", "memory:", ":memory:"):
+        from langgraph.checkpoint.memory import InMemorySaver
+
+        return InMemorySaver()
+    if is_postgres(url):
+        saver = _threaded_postgres_saver()(_pg_pool(url))
+        saver.setup()
+        return saver
+    path = _sqlite_path(url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    saver = ThreadedSqliteSaver(sqlite3.connect(str(path), check_same_thread=False))
+    saver.setup()
+    return saver
+
+
+def open_store(url: str, index: dict[str, Any] | None = None) -> BaseStore:
+    """A store beside the checkpointer, for recall. ``index`` only where the store can embed."""
+    if url in ("memory", "memory:", ":memory:"):
+        from langgraph.store.memory import InMemoryStore
+
+        return InMemoryStore(index=index)  # type: ignore[arg-type]
+    if is_postgres(url):
+        from langgraph.store.postgres import PostgresStore
+
+        store = PostgresStore(_pg_pool(url))  # no pgvector needed: recall ranks itself
+        store.setup()
+        return store
+    from langgraph.store.sqlite import SqliteStore
+
+    path = _sqlite_path(url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = SqliteStore(sqlite3.connect(str(path), check_same_thread=False, isolation_level=None))
+    store.setup()
+    return store
+
+
+__all__ = ["ThreadedAsync", "ThreadedSqliteSaver", "is_postgres", "open_checkpointer", "open_store"]

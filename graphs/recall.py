@@ -1,0 +1,104 @@
+"""Recall: finished rounds go into a LangGraph store; similar ones come back.
+
+When the store has an embedding index (``InMemoryStore(index=...)``, a
+PostgresStore with pgvector) its own similarity search is used.  Stores
+without one (SqliteStore where sqlite-vec cannot load, PostgreSQL without
+pgvector) get the embedding stored beside the text and are ranked here, by
+cosine, which is fine for the few thousand rounds of a thread.
+
+Embeddings come from an OpenAI-compatible endpoint when one is configured and
+otherwise from :class:`HashingEmbeddings`, a deterministic local embedding
+(feature hashing of words and CJK character pairs) that needs no model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+from langgraph.store.base import BaseStore
+
+_WORD = re.compile(r"[a-z0-9]+")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+class HashingEmbeddings(Embeddings):
+    """Deterministic bag-of-features embedding: words, and CJK unigrams and bigrams."""
+
+    def __init__(self, dims: int = 256) -> None:
+        self.dims = dims
+
+    def _features(self, text: str) -> list[str]:
+        text = text.lower()
+        words = _WORD.findall(text)
+        cjk = _CJK.findall(text)
+        return words + cjk + [a + b for a, b in zip(cjk, cjk[1:], strict=False)]
+
+    def embed_query(self, text: str) -> list[float]:
+        vector = [0.0] * self.dims
+        for feature in self._features(text):
+            digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+            index = int.from_bytes(digest[:4], "little") % self.dims
+            vector[index] += 1.0 if digest[4] & 1 else -1.0
+        norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+        return [v / norm for v in vector]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self.embed_query(t) for t in texts]
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
+    na = math.sqrt(sum(x * x for x in a)) or 1.0
+    nb = math.sqrt(sum(y * y for y in b)) or 1.0
+    return dot / (na * nb)
+
+
+class RecallMemory:
+    """Stores rounds of a thread and finds the ones most like a query."""
+
+    def __init__(self, store: BaseStore, embeddings: Embeddings | None = None) -> None:
+        self.store = store
+        self.embeddings = embeddings or HashingEmbeddings()
+        self.indexed = getattr(store, "index_config", None) is not None
+
+    @staticmethod
+    def namespace(thread_id: str) -> tuple[str, ...]:
+        return ("recall", thread_id)
+
+    def remember(self, thread_id: str, key: str, text: str) -> None:
+        value: dict[str, Any] = {"text": text}
+        if self.indexed:
+            self.store.put(self.namespace(thread_id), key, value, index=["text"])
+        else:
+            value["embedding"] = self.embeddings.embed_query(text)
+            self.store.put(self.namespace(thread_id), key, value, index=False)
+
+    def recall(self, thread_id: str, query: str, k: int, exclude: set[str] = frozenset()) -> list[str]:
+        """Texts of the ``k`` stored rounds most similar to ``query``."""
+        namespace = self.namespace(thread_id)
+        if self.indexed:
+            items = self.store.search(namespace, query=query, limit=k + len(exclude))
+            return [i.value["text"] for i in items if i.key not in exclude][:k]
+        target = self.embeddings.embed_query(query)
+        scored = []
+        offset = 0
+        while batch := self.store.search(namespace, limit=500, offset=offset):
+            for item in batch:
+                if item.key not in exclude and "embedding" in item.value:
+                    scored.append((cosine(target, item.value["embedding"]), item.key, item.value["text"]))
+            offset += len(batch)
+        scored.sort(key=lambda s: (-s[0], s[1]))
+        return [text for _, _, text in scored[:k]]
+
+
+def index_config(embeddings: Embeddings, dims: int) -> dict[str, Any]:
+    """An ``index=`` argument for stores that embed themselves."""
+    return {"dims": dims, "embed": embeddings, "fields": ["text"]}
+
+
+__all__ = ["HashingEmbeddings", "RecallMemory", "cosine", "index_config"]

@@ -1,0 +1,115 @@
+"""The agent's state: messages, plan, run statistics, summary, stop reason.
+
+Messages live in a ``DeltaChannel``: a checkpoint stores only the messages a
+step added, with a full snapshot every ``SNAPSHOT_EVERY`` updates, so a
+thread's storage grows with the conversation instead of with its square
+(LangGraph's default channel stores the whole list again at every step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, TypedDict
+
+from langchain_core.messages import AnyMessage
+from langgraph.channels import DeltaChannel
+from langgraph.graph.message import add_messages
+from pydantic import BaseModel, Field
+
+SNAPSHOT_EVERY = 200  # measured in bench/checkpoint_growth.py
+
+
+def fold_messages(messages: list[AnyMessage], batches: Sequence[Any]) -> list[AnyMessage]:
+    """``add_messages`` over a batch of writes; folding makes it batching-invariant."""
+    for batch in batches:
+        messages = add_messages(messages, batch)
+    return messages
+
+
+StepStatus = Literal["pending", "running", "done", "failed", "skipped"]
+
+
+class PlanStep(BaseModel):
+    """One step of a plan, as the model states it."""
+
+    description: str = Field(description="What this step does, in one short sentence.")
+    tool: str | None = Field(default=None, description="The tool this step expects to use, if any.")
+    status: StepStatus = Field(default="pending", description="Filled in by the agent; leave as pending.")
+
+
+class Plan(BaseModel):
+    """A short plan for a multi-step task: two to six steps, in order."""
+
+    steps: list[PlanStep] = Field(description="The steps, in the order they should run.", max_length=12)
+
+
+class StepState(TypedDict):
+    """A plan step as stored in the state (plain data, so checkpoints stay portable)."""
+
+    description: str
+    tool: str | None
+    status: StepStatus
+
+
+class RunStats(TypedDict, total=False):
+    """Counters of the current run (reset when a new task arrives)."""
+
+    started_at: float
+    model_calls: int
+    tool_calls: int
+    per_tool: dict[str, int]
+    call_counts: dict[str, int]  # signature of (tool, args) -> times run
+    repeats: int
+    validation_retries: int
+    input_tokens: int
+    output_tokens: int
+    cost: float
+    replans: int
+
+
+class ToolRecord(TypedDict):
+    """One tool call of the run, as reported to callers (``--json``)."""
+
+    id: str
+    name: str
+    args: dict[str, Any]
+    ok: bool
+
+
+class AgentState(TypedDict, total=False):
+    messages: Annotated[list[AnyMessage], DeltaChannel(fold_messages, snapshot_frequency=SNAPSHOT_EVERY)]
+    task: str
+    plan: list[StepState]
+    stats: RunStats
+    tool_log: list[ToolRecord]
+    summary: str
+    summary_upto: int  # messages before this index are covered by ``summary``
+    stop_reason: str | None
+    answer: str
+
+
+class AgentInput(TypedDict, total=False):
+    messages: list[AnyMessage] | list[dict[str, Any]] | str
+
+
+class AgentOutput(TypedDict, total=False):
+    messages: list[AnyMessage]
+    answer: str
+    stop_reason: str | None
+    stats: RunStats
+    tool_log: list[ToolRecord]
+    plan: list[StepState]
+
+
+__all__ = [
+    "SNAPSHOT_EVERY",
+    "AgentInput",
+    "AgentOutput",
+    "AgentState",
+    "Plan",
+    "PlanStep",
+    "RunStats",
+    "StepState",
+    "ToolRecord",
+    "fold_messages",
+]

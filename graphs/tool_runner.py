@@ -1,0 +1,120 @@
+"""Run validated tool calls concurrently, each with its own timeout.
+
+Whatever a tool does (returns, raises, hangs), the caller gets one
+``ToolMessage`` per call, so the conversation stays well-formed for the next
+model call.  Results beyond the size budget are cut with a note that says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from langchain_core.messages import ToolCall, ToolMessage
+from langchain_core.tools import BaseTool
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+def _noop(_: dict[str, Any]) -> None:
+    return None
+
+
+def truncate(text: str, budget: int) -> str:
+    if len(text) <= budget:
+        return text
+    return text[:budget] + f"\n[truncated: showing {budget} of {len(text)} characters]"
+
+
+def _as_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(b.get("text", str(b)) if isinstance(b, dict) else str(b) for b in content)
+    return str(content)
+
+
+def _finish(call: ToolCall, result: Any, budget: int, started: float, emit: Emit) -> ToolMessage:
+    if isinstance(result, ToolMessage):
+        message = result
+    else:  # a tool that returned something else than a message (custom BaseTool)
+        message = ToolMessage(content=_as_text(result), tool_call_id=call["id"], name=call["name"])
+    text = _as_text(message.content)
+    cut = truncate(text, budget)
+    if cut is not text or not isinstance(message.content, str):
+        message = message.model_copy(update={"content": cut})
+    emit({"type": "tool_end", "id": call["id"], "name": call["name"], "ok": message.status != "error",
+          "seconds": round(time.perf_counter() - started, 3), "result": cut[:500]})
+    return message
+
+
+def _error(call: ToolCall, text: str) -> ToolMessage:
+    return ToolMessage(content=f"Error: {text}", tool_call_id=call["id"], name=call["name"], status="error")
+
+
+def _timeout_for(tool: BaseTool, default: float, limit: float) -> float:
+    own = (tool.metadata or {}).get("timeout")
+    return max(0.01, min(float(own) if own else default, limit))
+
+
+async def arun_calls(
+    calls: Sequence[ToolCall], tools: Mapping[str, BaseTool], *, timeout: float, budget: int,
+    time_left: float, emit: Emit = _noop,
+) -> list[ToolMessage]:
+    """Run calls concurrently on the event loop; one message per call, in call order."""
+
+    async def one(call: ToolCall) -> ToolMessage:
+        tool = tools[call["name"]]
+        limit = _timeout_for(tool, timeout, time_left)
+        emit({"type": "tool_start", "id": call["id"], "name": call["name"], "args": call["args"]})
+        started = time.perf_counter()
+        try:
+            result = await asyncio.wait_for(tool.ainvoke({**call, "type": "tool_call"}), limit)
+        except TimeoutError:
+            result = _error(call, f"{call['name']} did not finish within {limit:g} s and was abandoned.")
+        except Exception as err:  # a tool's bug must not end the run
+            result = _error(call, f"{call['name']} failed: {type(err).__name__}: {err}")
+        return _finish(call, result, budget, started, emit)
+
+    return list(await asyncio.gather(*(one(c) for c in calls)))
+
+
+def run_calls(
+    calls: Sequence[ToolCall], tools: Mapping[str, BaseTool], *, timeout: float, budget: int,
+    time_left: float, emit: Emit = _noop,
+) -> list[ToolMessage]:
+    """The synchronous twin of :func:`arun_calls`, on threads.
+
+    A thread cannot be killed: a call past its timeout is abandoned (its
+    result dropped) and the run goes on.  Our CPU-heavy tools enforce their
+    own limits in a killable process (``tools.sandbox``).
+    """
+    if not calls:
+        return []
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(16, len(calls)), thread_name_prefix="tool")
+    try:
+        started = {c["id"]: time.perf_counter() for c in calls}
+        futures = {}
+        for call in calls:
+            emit({"type": "tool_start", "id": call["id"], "name": call["name"], "args": call["args"]})
+            futures[call["id"]] = pool.submit(tools[call["name"]].invoke, {**call, "type": "tool_call"})
+        messages = []
+        for call in calls:
+            limit = _timeout_for(tools[call["name"]], timeout, time_left)
+            remaining = max(0.01, limit - (time.perf_counter() - started[call["id"]]))
+            try:
+                result = futures[call["id"]].result(timeout=remaining)
+            except concurrent.futures.TimeoutError:
+                result = _error(call, f"{call['name']} did not finish within {limit:g} s and was abandoned.")
+            except Exception as err:
+                result = _error(call, f"{call['name']} failed: {type(err).__name__}: {err}")
+            messages.append(_finish(call, result, budget, started[call["id"]], emit))
+        return messages
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+__all__ = ["arun_calls", "run_calls", "truncate"]
