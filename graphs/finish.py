@@ -16,7 +16,7 @@ from langchain_core.runnables import RunnableConfig
 
 from graphs import planning
 from graphs.bounds import EXPLAIN, MODEL_STILL_AVAILABLE
-from graphs.nodes import AgentNodes, emit, last_ai, thread_id, unanswered_calls
+from graphs.nodes import AgentNodes, current_task, emit, last_ai, thread_id, unanswered_calls
 from graphs.state import AgentState
 from graphs.usage import add_usage
 
@@ -90,7 +90,7 @@ class Finisher:
         if recall is None or self.nodes.cfg.strategy != "recall":
             return
         key = str(len(state.get("messages", [])))
-        recall.remember(thread_id(config), key, f"User: {state.get('task', '')}\nAssistant: {answer}")
+        recall.remember(thread_id(config), key, f"User: {current_task(state)}\nAssistant: {answer}")
 
     def finish(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         reason = state.get("stop_reason") or "answered"

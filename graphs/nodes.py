@@ -82,6 +82,12 @@ def unanswered_calls(messages: list[AnyMessage]) -> list[ToolCall]:
     return [c for c in ai.tool_calls if c["id"] not in answered]
 
 
+def current_task(state: AgentState) -> str:
+    """The task of the run: the last user message (derived, so checkpoints need not store it)."""
+    messages = state.get("messages", [])
+    return next((m.text for m in reversed(messages) if isinstance(m, HumanMessage)), "")
+
+
 def thread_id(config: RunnableConfig | None) -> str:
     return str(((config or {}).get("configurable") or {}).get("thread_id", "default"))
 
@@ -96,13 +102,11 @@ class AgentNodes:
     # --- start ---------------------------------------------------------------
     def start(self, state: AgentState) -> dict[str, Any]:
         """A new task: reset the run's counters, log and plan."""
-        messages = state.get("messages", [])
-        task = next((m.text for m in reversed(messages) if isinstance(m, HumanMessage)), "")
-        return {"task": task, "stats": RunStats(started_at=time.time()), "tool_log": [], "plan": [],
+        return {"stats": RunStats(started_at=time.time()), "tool_log": [], "plan": [],
                 "stop_reason": None, "answer": ""}
 
     def route_start(self, state: AgentState) -> str:
-        return "plan" if planning.should_plan(state.get("task", ""), self.cfg.planning) else "model"
+        return "plan" if planning.should_plan(current_task(state), self.cfg.planning) else "model"
 
     # --- plan ----------------------------------------------------------------
     def _plan_request(self, state: AgentState) -> list[AnyMessage] | None:
@@ -111,8 +115,8 @@ class AgentNodes:
         tools = list(self.cfg.tools.values())
         failed = [m for m in state.get("messages", [])[-10:] if isinstance(m, ToolMessage) and m.status == "error"]
         if state.get("plan") and failed:
-            return planning.replan_messages(state["task"], state["plan"], failed[-1].text, tools)
-        return planning.plan_messages(state.get("task", ""), tools)
+            return planning.replan_messages(current_task(state), state["plan"], failed[-1].text, tools)
+        return planning.plan_messages(current_task(state), tools)
 
     def _structured(self):
         try:
@@ -166,7 +170,7 @@ class AgentNodes:
     def _recalled(self, state: AgentState, config: RunnableConfig) -> list[str]:
         if self.cfg.strategy != "recall" or self.cfg.recall is None:
             return []
-        return self.cfg.recall.recall(thread_id(config), state.get("task", ""), self.cfg.recall_k)
+        return self.cfg.recall.recall(thread_id(config), current_task(state), self.cfg.recall_k)
 
     def _prompt(self, state: AgentState, config: RunnableConfig, summary: str | None = None,
                 start: int | None = None) -> list[AnyMessage]:
@@ -359,4 +363,4 @@ def approved(decision: Any, call_id: str) -> bool:
     return decision is True
 
 
-__all__ = ["SYSTEM_PROMPT", "AgentNodes", "NodeConfig", "approved", "emit", "last_ai", "unanswered_calls"]
+__all__ = ["SYSTEM_PROMPT", "AgentNodes", "NodeConfig", "approved", "current_task", "emit", "last_ai", "unanswered_calls"]

@@ -78,7 +78,6 @@ class ToolRecord(TypedDict):
 
 class AgentState(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], DeltaChannel(fold_messages, snapshot_frequency=SNAPSHOT_EVERY)]
-    task: str
     plan: list[StepState]
     stats: RunStats
     tool_log: list[ToolRecord]
