@@ -62,10 +62,6 @@ def default_tools(settings: Settings) -> list[BaseTool]:
     return tools
 
 
-def default_model(settings: Settings) -> BaseChatModel:
-    from graphs.llm import chat_model_from_settings
-
-    return chat_model_from_settings(settings)
 
 
 def _recall(strategy: str, store: BaseStore | None, url: str, embeddings: Embeddings | None) -> RecallMemory | None:
@@ -94,6 +90,7 @@ def build_agent(
     system_prompt: str = SYSTEM_PROMPT,
     summary_model: BaseChatModel | None = None,
     embeddings: Embeddings | None = None,
+    fallback: BaseChatModel | None = None,
     name: str = "agent",
 ) -> CompiledStateGraph:
     """Build the agent graph.
@@ -101,10 +98,16 @@ def build_agent(
     Anything not given comes from ``settings`` (read from ``AGENT_*`` and ``.env``
     when omitted): the configured model or the offline model, every function
     tool and tool set, the ``AGENT_CHECKPOINTER`` saver (``checkpointer=False``
-    for none), the bounds and the context strategy.
+    for none), the bounds and the context strategy.  ``fallback`` is a second model
+    tried when the first fails (``AGENT_FALLBACK_MODEL``).
     """
+    from graphs.llm import chat_model_from_settings, effective_settings, fallback_from_settings
+
     settings = settings or Settings()
-    model = model or default_model(settings)
+    if model is None:  # the model file's prices and window apply to the model it describes
+        settings = effective_settings(settings)
+        model = chat_model_from_settings(settings)
+        fallback = fallback if fallback is not None else fallback_from_settings(settings)
     tool_list = default_tools(settings) if tools is None else [as_langchain_tool(t) for t in tools]
     url = settings.resolved_checkpointer()
     if checkpointer is None:
@@ -113,18 +116,19 @@ def build_agent(
         model=model,
         tools={t.name: t for t in tool_list},
         bounds=bounds or Bounds.from_settings(settings),
-        pricing=pricing or getattr(model, "pricing", None) or Pricing(input=settings.price_in, output=settings.price_out),
+        pricing=pricing or Pricing(input=settings.price_in, output=settings.price_out),
         planning=settings.planning,
         tool_timeout=settings.tool_timeout,
         tool_result_chars=settings.tool_result_chars,
         strategy=settings.context_strategy,
         keep_rounds=settings.context_rounds,
-        window=getattr(model, "context_window", None) or settings.context_window,
+        window=settings.context_window,
         threshold=settings.summary_threshold,
         recall_k=settings.recall_k,
         recall=_recall(settings.context_strategy, store, url, embeddings),
         system_prompt=system_prompt,
         summary_model=summary_model,
+        fallback=fallback,
     )
     nodes = AgentNodes(cfg)
     finisher = Finisher(nodes)

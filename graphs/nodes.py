@@ -54,6 +54,7 @@ class NodeConfig:
     recall: RecallMemory | None = None
     system_prompt: str = SYSTEM_PROMPT
     summary_model: BaseChatModel | None = None
+    fallback: BaseChatModel | None = None  # tried when the model fails after its own retries
 
 
 def emit(event: dict[str, Any]) -> None:
@@ -97,7 +98,12 @@ class AgentNodes:
 
     def __init__(self, cfg: NodeConfig) -> None:
         self.cfg = cfg
-        self.bound_model = cfg.model.bind_tools(list(cfg.tools.values())) if cfg.tools else cfg.model
+        self.bound_model = self._bind(cfg.model)
+        if cfg.fallback is not None:
+            self.bound_model = self.bound_model.with_fallbacks([self._bind(cfg.fallback)])
+
+    def _bind(self, model: BaseChatModel) -> Any:
+        return model.bind_tools(list(self.cfg.tools.values())) if self.cfg.tools else model
 
     # --- start ---------------------------------------------------------------
     def start(self, state: AgentState) -> dict[str, Any]:
@@ -203,7 +209,9 @@ class AgentNodes:
         return {**extra, "messages": [response], "stats": stats}
 
     def _model_error(self, state: AgentState, err: Exception) -> dict[str, Any]:
-        note = f"The model call failed: {type(err).__name__}: {str(err)[:300]}"
+        from graphs.llm import endpoint_of
+
+        note = f"The model at {endpoint_of(self.cfg.model)} failed: {type(err).__name__}: {str(err)[:300]}"
         return {"stop_reason": "model_error", "answer": note}
 
     def model(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
