@@ -348,6 +348,9 @@ def test_missing_file_is_not_created(tmp_path):
     assert tools(missing, allow_write=True)["db_execute"].run({"sql": "CREATE TABLE t (x)"})["error"] == "not_found"
     assert not missing.exists() and not missing.parent.exists()
     assert tools(tmp_path)["db_query"].run({"sql": "SELECT 1"})["error"] == "not_found"  # a directory
+    relative = tools("sqlite:///sub/missing.db")["db_query"].run({"sql": "SELECT 1"})  # cwd is tmp_path
+    assert relative["error"] == "not_found" and "sqlite:////sub/missing.db" in relative["message"]
+    assert not missing.parent.exists()
 
 
 def test_not_a_database_file(tmp_path):
