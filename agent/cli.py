@@ -1,0 +1,207 @@
+"""``python -m agent``: run a task, chat, manage threads, list tools, show the configuration.
+
+Only argparse is imported at start-up; LangGraph, LangChain and the tools load
+when a command needs them, so ``--help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import uuid
+from typing import Any
+
+EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_BOUND, EXIT_MODEL = 0, 1, 2, 3, 4
+
+EPILOG = """\
+exit codes: 0 answered · 1 unexpected error · 2 configuration or usage error ·
+            3 a bound stopped the run (best-effort answer printed) · 4 the model could not be reached
+
+models: with no model configured the offline model answers (primes, arithmetic,
+the database, web search). Configure one with OPENAI_API_KEY / OPENAI_BASE_URL,
+DASHSCOPE_API_KEY, DEEPSEEK_API_KEY, --model [provider:]NAME, or --model-config FILE.
+Settings: AGENT_* environment variables or .env (see `python -m agent config`).
+"""
+
+
+class ConfigError(Exception):
+    """Bad configuration: printed as one line, exit code 2."""
+
+
+def _settings_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("settings (override AGENT_* variables)")
+    group.add_argument("--model", help="model name, or provider:model (openai, dashscope, deepseek, ollama, vllm, …)")
+    group.add_argument("--provider", help="provider name or an OpenAI-compatible base URL")
+    group.add_argument("--model-config", dest="model_config_path", metavar="PATH", help="model JSON file")
+    group.add_argument("--checkpointer", metavar="URL", help="memory:, a SQLite path, or postgresql://…")
+    group.add_argument("--database-url", metavar="URL", help="database for the database tool")
+    group.add_argument("--allow-write", dest="database_write", action="store_const", const=True,
+                       help="let the database tool write (each write asks for approval)")
+    group.add_argument("--mcp-config", metavar="PATH", help="mcpServers JSON file")
+    group.add_argument("--planning", choices=["auto", "always", "off"])
+    group.add_argument("--context", dest="context_strategy", choices=["all", "last_rounds", "summary", "recall"])
+    group.add_argument("--max-model-calls", type=int)
+    group.add_argument("--max-tool-calls", type=int)
+    group.add_argument("--max-seconds", type=float)
+    group.add_argument("--max-cost", type=float)
+    group.add_argument("--home", metavar="DIR", help="data directory (AGENT_HOME)")
+    group.add_argument("-v", "--verbose", action="store_true", help="show time to first token and more")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agent", description="A LangGraph agent with function and MCP tools.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run one task and stream it", epilog=EPILOG,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("task", help='the task, e.g. "Is 3214567 prime?"')
+    run.add_argument("--thread", help="continue this conversation thread (default: a new one)")
+    out = run.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print one JSON object for scripts")
+    out.add_argument("--quiet", "-q", action="store_true", help="print only the answer")
+    run.add_argument("--yes", "-y", action="store_true", help="approve destructive tool calls without asking")
+    _settings_args(run)
+
+    chat = sub.add_parser("chat", help="interactive conversation (/new, /thread [ID], /exit)")
+    chat.add_argument("--thread", help="thread to continue (default: a new one)")
+    chat.add_argument("--yes", "-y", action="store_true", help="approve destructive tool calls without asking")
+    _settings_args(chat)
+
+    threads = sub.add_parser("threads", help="list, show or delete conversation threads")
+    threads.add_argument("action", choices=["list", "show", "delete"], nargs="?", default="list")
+    threads.add_argument("thread", nargs="?", help="thread id (show, delete)")
+    threads.add_argument("--json", action="store_true")
+    _settings_args(threads)
+
+    tools = sub.add_parser("tools", help="list the function and MCP tools with their schemas")
+    tools.add_argument("--json", action="store_true")
+    _settings_args(tools)
+
+    config = sub.add_parser("config", help="show the effective configuration (secrets masked)")
+    config.add_argument("--json", action="store_true")
+    _settings_args(config)
+    return parser
+
+
+SETTING_FLAGS = ("model", "provider", "model_config_path", "checkpointer", "database_url", "database_write",
+                 "mcp_config", "planning", "context_strategy", "max_model_calls", "max_tool_calls", "max_seconds",
+                 "max_cost", "home")
+
+
+def load_settings(args: argparse.Namespace) -> Any:
+    """Settings from the environment and .env, with the given flags on top."""
+    from pydantic import ValidationError
+
+    from tools.settings import Settings
+
+    overrides = {name: getattr(args, name) for name in SETTING_FLAGS if getattr(args, name, None) is not None}
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors(include_url=False))
+        raise ConfigError(f"invalid settings: {problems}") from None
+
+
+def build_graph(settings: Any, **kwargs: Any) -> Any:
+    from graphs.builder import build_agent
+    from graphs.llm import ModelConfigError
+
+    try:
+        return build_agent(settings=settings, **kwargs)
+    except ModelConfigError as err:
+        raise ConfigError(str(err)) from None
+    except (RuntimeError, OSError, ValueError) as err:
+        from agent.config_view import mask_secrets
+
+        raise ConfigError(mask_secrets(f"{type(err).__name__}: {err}", settings)) from None
+
+
+def _approver(args: argparse.Namespace, renderer: Any) -> Any:
+    def approve(calls: list[dict[str, Any]]) -> bool:
+        if args.yes:
+            return True
+        if not sys.stdin.isatty():
+            renderer.notice("a destructive call needs approval; not on a terminal, so it is denied (use --yes)")
+            return False
+        for call in calls:
+            renderer.notice(f"approve {call['name']}({json.dumps(call['args'], ensure_ascii=False)})?")
+        try:
+            return input("approve? [y/N] ").strip().lower() in ("y", "yes")
+        except EOFError:
+            return False
+
+    return approve
+
+
+def exit_code(stop_reason: str) -> int:
+    if stop_reason == "answered":
+        return EXIT_OK
+    return EXIT_MODEL if stop_reason == "model_error" else EXIT_BOUND
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from agent.render import QuietRenderer, make_renderer
+    from agent.runner import run_task
+
+    settings = load_settings(args)
+    graph = build_graph(settings)
+    thread = args.thread or uuid.uuid4().hex[:12]
+    renderer = QuietRenderer(open_devnull()) if args.json else make_renderer(quiet=args.quiet, verbose=args.verbose)
+    result = run_task(graph, args.task, thread, renderer, _approver(args, renderer))
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+    return exit_code(result.stop_reason)
+
+
+def open_devnull() -> Any:
+    import os
+
+    return open(os.devnull, "w")  # noqa: SIM115 - lives for the process
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from agent.chat import chat_loop
+
+    settings = load_settings(args)
+    return chat_loop(build_graph(settings), args, _approver)
+
+
+def cmd_threads(args: argparse.Namespace) -> int:
+    from agent.threads import threads_command
+
+    settings = load_settings(args)
+    return threads_command(args, settings)
+
+
+def cmd_tools(args: argparse.Namespace) -> int:
+    from agent.config_view import show_tools
+
+    return show_tools(load_settings(args), as_json=args.json)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from agent.config_view import show_config
+
+    return show_config(load_settings(args), as_json=args.json)
+
+
+COMMANDS = {"run": cmd_run, "chat": cmd_chat, "threads": cmd_threads, "tools": cmd_tools, "config": cmd_config}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as err:
+        print(f"agent: configuration error: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        print("\nagent: interrupted", file=sys.stderr)
+        return 130
+
+
+__all__ = ["EXIT_BOUND", "EXIT_CONFIG", "EXIT_MODEL", "EXIT_OK", "build_parser", "main"]

@@ -1,0 +1,93 @@
+"""Run one task on a compiled agent graph: stream it to a renderer, ask for approvals.
+
+Shared by ``run`` and ``chat``.  The result has the fields of ``--json``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from agent.render import Renderer
+
+ANSWER_NODES = {"model", "finish"}
+Approver = Callable[[list[dict[str, Any]]], bool]
+
+
+@dataclass
+class RunResult:
+    answer: str
+    stop_reason: str
+    thread_id: str
+    usage: dict[str, Any]
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    elapsed: float = 0.0
+    plan: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def usage_of(stats: dict[str, Any]) -> dict[str, Any]:
+    tokens_in, tokens_out = stats.get("input_tokens", 0), stats.get("output_tokens", 0)
+    return {"input_tokens": tokens_in, "output_tokens": tokens_out, "total_tokens": tokens_in + tokens_out,
+            "cost": round(stats.get("cost", 0.0), 8), "model_calls": stats.get("model_calls", 0),
+            "tool_calls": stats.get("tool_calls", 0)}
+
+
+def _dispatch(mode: str, chunk: Any, renderer: Renderer) -> None:
+    if mode == "custom" and isinstance(chunk, dict):
+        kind = chunk.get("type")
+        hook = {"plan": lambda e: renderer.plan(e["steps"]), "tool_start": renderer.tool_start,
+                "tool_end": renderer.tool_end, "tool_rejected": renderer.rejected}.get(kind)
+        if hook:
+            hook(chunk)
+    elif mode == "messages":
+        message, meta = chunk
+        if meta.get("langgraph_node") not in ANSWER_NODES or type(message).__name__ != "AIMessageChunk":
+            return
+        reasoning = (message.additional_kwargs or {}).get("reasoning_content")
+        if reasoning:
+            renderer.reasoning(reasoning)
+        if message.text:
+            renderer.token(message.text)
+
+
+def run_task(graph: Any, task: str | None, thread_id: str, renderer: Renderer, approve: Approver) -> RunResult:
+    """Stream the task to the renderer; resume after each approval interrupt; return the result.
+
+    ``task=None`` continues the thread from its last checkpoint.
+    """
+    from langgraph.types import Command
+
+    config = {"configurable": {"thread_id": thread_id}}
+    started = time.perf_counter()
+    payload: Any = {"messages": task} if task is not None else None
+    while True:
+        for mode, chunk in graph.stream(payload, config, stream_mode=["custom", "messages"]):
+            _dispatch(mode, chunk, renderer)
+        state = graph.get_state(config)
+        pending = [i for i in state.interrupts if isinstance(i.value, dict) and i.value.get("type") == "approval"]
+        if not pending:
+            break
+        calls = pending[0].value["calls"]
+        decision = approve(calls)
+        renderer.notice(("approved: " if decision else "denied: ") + ", ".join(c["name"] for c in calls))
+        payload = Command(resume="approve" if decision else "deny")
+    values = state.values
+    answer = values.get("answer", "")
+    renderer.answer(answer)
+    result = RunResult(
+        answer=answer, stop_reason=values.get("stop_reason") or "answered", thread_id=thread_id,
+        usage=usage_of(values.get("stats", {})),
+        tool_calls=[{"name": t["name"], "args": t["args"], "ok": t["ok"]} for t in values.get("tool_log", [])],
+        elapsed=round(time.perf_counter() - started, 3), plan=list(values.get("plan") or []),
+    )
+    renderer.summary(result.usage, result.stop_reason, result.elapsed, thread_id)
+    renderer.close()
+    return result
+
+
+__all__ = ["RunResult", "run_task", "usage_of"]

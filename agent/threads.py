@@ -1,0 +1,87 @@
+"""``agent threads``: list, show and delete the conversation threads of the checkpointer."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+MAX_THREADS = 200
+
+
+def _graph(settings: Any) -> Any:
+    """A graph only for reading state: offline model, no tools (threads need the state schema)."""
+    from graphs.builder import build_agent
+    from graphs.offline import OfflineModel
+
+    return build_agent(model=OfflineModel(), tools=[], settings=settings)
+
+
+def thread_ids(saver: Any) -> list[tuple[str, str]]:
+    """(thread id, last update time), newest first."""
+    seen: dict[str, str] = {}
+    for item in saver.list(None):
+        thread = item.config["configurable"]["thread_id"]
+        if thread not in seen:
+            seen[thread] = item.checkpoint.get("ts", "")
+            if len(seen) >= MAX_THREADS:
+                break
+    return sorted(seen.items(), key=lambda kv: kv[1], reverse=True)
+
+
+def _first_task(messages: list[Any]) -> str:
+    return next((m.text[:80] for m in messages if m.type == "human"), "")
+
+
+def threads_command(args: argparse.Namespace, settings: Any) -> int:
+    graph = _graph(settings)
+    saver = graph.checkpointer
+    if args.action == "list":
+        rows = []
+        for thread, ts in thread_ids(saver):
+            messages = graph.get_state({"configurable": {"thread_id": thread}}).values.get("messages", [])
+            rows.append({"thread_id": thread, "updated": ts, "messages": len(messages), "first": _first_task(messages)})
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False))
+        else:
+            for row in rows:
+                print(f"{row['thread_id']}  {row['updated'][:19]}  {row['messages']:4d} messages  {row['first']}")
+            if not rows:
+                print("no threads yet")
+        return 0
+    if not args.thread:
+        print(f"agent threads {args.action}: name the thread id")
+        return 2
+    config = {"configurable": {"thread_id": args.thread}}
+    if args.action == "delete":
+        saver.delete_thread(args.thread)
+        print(f"deleted thread {args.thread}")
+        return 0
+    messages = graph.get_state(config).values.get("messages", [])
+    if not messages:
+        print(f"no thread {args.thread}")
+        return 1
+    if args.json:
+        print(json.dumps([_message_json(m) for m in messages], ensure_ascii=False))
+        return 0
+    for message in messages:
+        print(_message_line(message))
+    return 0
+
+
+def _message_json(message: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"role": message.type, "content": message.text}
+    if getattr(message, "tool_calls", None):
+        data["tool_calls"] = [{"name": c["name"], "args": c["args"]} for c in message.tool_calls]
+    if message.type == "tool":
+        data["name"], data["status"] = message.name, message.status
+    return data
+
+
+def _message_line(message: Any) -> str:
+    if message.type == "tool":
+        return f"  tool {message.name} [{message.status}]: {message.text[:200]}"
+    calls = " ".join(f"→ {c['name']}({json.dumps(c['args'], ensure_ascii=False)})"
+                     for c in getattr(message, "tool_calls", []) or [])
+    who = {"human": "you", "ai": "agent"}.get(message.type, message.type)
+    return f"{who}: {message.text}{(' ' + calls) if calls else ''}".rstrip()
