@@ -173,7 +173,7 @@ def choose_model(settings: Settings) -> ModelChoice | None:
         raise ModelConfigError(f"provider {provider} has no default model: name one with --model or AGENT_MODEL")
     base_url = os.environ.get("OPENAI_BASE_URL") if provider == "openai" else known.base_url
     key = _key_from_env(known)
-    if key is None and not known.local and not base_url:
+    if key is None and not known.local and not (provider == "openai" and base_url):
         raise ModelConfigError(f"provider {provider} needs an API key: set {known.key_env}")
     return ModelChoice(provider=provider, model=model, base_url=base_url, api_key=key)
 

@@ -33,7 +33,9 @@ def family_specs(family: str, settings: Settings) -> list[ToolSpec]:
     if family == "web_search":
         from tools.web_search import DuckDuckGoBackend, web_search_spec
 
-        backend = DuckDuckGoBackend(timeout=settings.search_timeout, retries=settings.search_retries)
+        backend = DuckDuckGoBackend(
+            timeout=settings.search_timeout, retries=settings.search_retries, engine=settings.search_engine
+        )
         return [web_search_spec(backend=backend, default_region=settings.search_region)]
     if family == "database":
         from tools.database import database_specs

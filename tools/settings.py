@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     # --- web search --------------------------------------------------------
     search_timeout: float = Field(default=10.0, gt=0, le=120, description="Seconds per web search request.")
     search_retries: int = Field(default=2, ge=0, le=10, description="Retries when the search provider rate-limits us.")
+    search_engine: str = Field(
+        default="duckduckgo",
+        description="ddgs engine: duckduckgo, or auto (ddgs tries several engines: wikipedia, brave, mojeek, ...).",
+    )
     search_region: str = Field(default="wt-wt", description="Default search region, e.g. us-en, cn-zh, wt-wt (no region).")
 
     # --- the graph: planning, bounds, tool execution ----------------------
