@@ -17,6 +17,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any
 
 from functools import cache
@@ -83,10 +84,19 @@ def _pg_pool(url: str, max_size: int = 8) -> Any:
         from psycopg_pool import ConnectionPool
     except ImportError as err:  # the optional extra
         raise RuntimeError("PostgreSQL needs the 'postgres' extra: pip install -e '.[postgres]'") from err
+    import psycopg
+
     url = url.replace("postgresql+psycopg://", "postgresql://")
+    try:  # one plain connection first: a clear error instead of a pool retrying in the background
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.Error as err:
+        where = urlsplit(url)
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise RuntimeError(f"cannot connect to PostgreSQL at {where.hostname}:{where.port or 5432}{where.path}: "
+                           f"{reason}") from None
     return ConnectionPool(
         url, min_size=1, max_size=max_size, open=True, timeout=10,
-        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row, "connect_timeout": 5},
     )
 
 

@@ -1,0 +1,232 @@
+"""The command line in real subprocesses: offline, and against a real OpenAI-protocol server."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from fake_openai import FakeOpenAI, Reply, fail
+
+SECRET = "sk-test-VERYSECRET-0123"
+
+
+@pytest.fixture
+def env(tmp_path):
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("AGENT_", "OPENAI_", "DASHSCOPE_", "DEEPSEEK_", "LANGSMITH_", "LANGCHAIN_"))}
+    clean.update({"AGENT_HOME": str(tmp_path / "home"), "AGENT_SEARCH_TIMEOUT": "2", "AGENT_SEARCH_RETRIES": "0",
+                  "PYTHONIOENCODING": "utf-8"})
+    return clean
+
+
+@pytest.fixture
+def server():
+    with FakeOpenAI() as srv:
+        yield srv
+
+
+def with_server(env, server):
+    return {**env, "OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": SECRET, "AGENT_MODEL": "test-model"}
+
+
+def agent(env, *args, stdin: str | None = None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "agent", *args], capture_output=True, text=True, env=env,
+                          timeout=90, input=stdin, cwd=cwd)
+
+
+def test_readme_first_command_offline(env):
+    result = agent(env, "run", "Is 3214567 prime?")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith('→ prime_check({"n": "3214567"')
+    assert lines[1].startswith("← prime_check ok")
+    assert "Offline model" in result.stdout and "3214567 is prime." in result.stdout
+    assert "model calls 2 · tool calls 1" in lines[-1]
+
+
+def test_json_output_for_scripts(env):
+    result = agent(env, "run", "判断 3214567 是否是素数。", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["stop_reason"] == "answered" and "3214567 是素数" in data["answer"]
+    assert set(data["usage"]) >= {"input_tokens", "output_tokens", "total_tokens", "cost", "model_calls", "tool_calls"}
+    assert data["usage"]["model_calls"] == 2 and data["usage"]["tool_calls"] == 1
+    assert data["tool_calls"] == [{"name": "prime_check", "args": {"n": "3214567", "factorize": True}, "ok": True}]
+    assert data["thread_id"]
+
+
+def test_quiet_prints_only_the_answer(env):
+    result = agent(env, "run", "what is 6*7", "-q")
+    assert result.stdout.strip().splitlines()[-1] == "6 * 7 = 42"
+    assert "→" not in result.stdout and "model calls" not in result.stdout
+
+
+def test_thread_continues_across_two_processes(env, server):
+    e = with_server(env, server)
+    server.queue(Reply(content="Nice to meet you, Ada."))
+    first = agent(e, "run", "My name is Ada.", "--thread", "t1", "--json")
+    assert first.returncode == 0, first.stderr
+    server.queue(Reply(content="Your name is Ada."))
+    second = agent(e, "run", "What is my name?", "--thread", "t1", "--json")
+    assert json.loads(second.stdout)["answer"] == "Your name is Ada."
+    sent = [m["content"] for m in server.requests[1]["messages"] if m["role"] in ("user", "assistant")]
+    assert sent == ["My name is Ada.", "Nice to meet you, Ada.", "What is my name?"]
+
+
+def test_streaming_reasoning_apart_usage_and_cost(env, server, tmp_path):
+    model_file = tmp_path / "model.json"
+    model_file.write_text(json.dumps({"server_type": "vllm", "model": "qwen3", "url": server.url,
+                                      "api_key": "${OPENAI_API_KEY}", "pay_in": 1000, "pay_out": 2000}))
+    e = {**env, "OPENAI_API_KEY": SECRET}
+    server.queue(Reply(reasoning="thinking about primes", tool_calls=[("prime_check", '{"n": "97"}')], usage=(100, 10)),
+                 Reply(content="97 is prime.", reasoning="the tool said so", usage=(200, 20)))
+    result = agent(e, "run", "is 97 prime?", "--model-config", str(model_file), "--verbose", "--planning", "off")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "[reasoning] thinking about primes" in out and "[reasoning] the tool said so" in out
+    assert "\n97 is prime.\n" in out  # the answer stands apart from the reasoning
+    assert "tokens 330 (in 300 / out 30)" in out
+    assert f"cost {(300 * 1000 + 30 * 2000) / 1e6:.6f}" in out
+    assert "first token" in out
+    assert SECRET not in out and SECRET not in result.stderr
+    data_run = agent(e, "run", "again", "--model-config", str(model_file), "--json", "--planning", "off")
+    assert "reasoning" not in json.loads(data_run.stdout or "{}").get("answer", "")
+
+
+def test_bound_stop_exit_code_and_best_effort_answer(env, server):
+    e = with_server(env, server)
+    for i in range(5):
+        server.queue(Reply(tool_calls=[("calculator", json.dumps({"expression": f"{i}+1"}))]))
+    result = agent(e, "run", "loop forever", "--max-model-calls", "2", "--json")
+    assert result.returncode == 3, result.stderr
+    data = json.loads(result.stdout)
+    assert data["stop_reason"] == "model_calls" and "limit of model calls" in data["answer"]
+    assert len(data["tool_calls"]) == 2
+
+
+def test_model_unreachable_exit_code_names_endpoint_not_key(env):
+    e = {**env, "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": SECRET, "AGENT_MODEL": "m"}
+    result = agent(e, "run", "hello", "--json")
+    assert result.returncode == 4
+    data = json.loads(result.stdout)
+    assert "http://127.0.0.1:9/v1" in data["answer"] and SECRET not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "deepseek:deepseek-chat"], "needs an API key: set DEEPSEEK_API_KEY"),
+        (["--model-config", "/nonexistent/model.json"], "no such file"),
+        (["--max-model-calls", "0"], "max_model_calls"),
+        (["--checkpointer", "postgresql://u:hunter2pass@127.0.0.1:9/db"], "cannot connect to PostgreSQL at 127.0.0.1:9/db"),
+    ],
+)
+def test_configuration_errors_exit_2_with_one_line(env, args, message):
+    result = agent(env, "run", "hi", *args)
+    assert result.returncode == 2
+    assert message in result.stderr and result.stderr.count("\n") == 1
+    assert "hunter2pass" not in result.stderr
+
+
+def test_threads_list_show_delete(env):
+    agent(env, "run", "is 7 prime", "--thread", "alpha", "-q")
+    agent(env, "run", "what is 1+1", "--thread", "beta", "-q")
+    listed = json.loads(agent(env, "threads", "list", "--json").stdout)
+    assert {row["thread_id"] for row in listed} == {"alpha", "beta"}
+    shown = agent(env, "threads", "show", "alpha")
+    assert "you: is 7 prime" in shown.stdout and "tool prime_check [success]" in shown.stdout
+    assert agent(env, "threads", "delete", "alpha").returncode == 0
+    assert [r["thread_id"] for r in json.loads(agent(env, "threads", "--json").stdout)] == ["beta"]
+
+
+def test_tools_lists_schemas(env):
+    result = agent(env, "tools", "--json")
+    tools = {t["name"]: t for t in json.loads(result.stdout)}
+    assert {"calculator", "prime_check", "web_search", "db_list_tables", "db_describe_table", "db_query"} <= set(tools)
+    assert "db_execute" not in tools
+    assert tools["calculator"]["input_schema"]["required"] == ["expression"]
+    writable = json.loads(agent(env, "tools", "--json", "--allow-write").stdout)
+    assert any(t["name"] == "db_execute" and t["destructive"] for t in writable)
+
+
+def test_config_masks_secrets(env, tmp_path):
+    e = {**env, "OPENAI_API_KEY": SECRET, "AGENT_MCP_TOKEN": "tok-SECRET-987",
+         "AGENT_DATABASE_URL": "postgresql://me:pa55word@127.0.0.1/db"}
+    for args in (["config"], ["config", "--json"]):
+        result = agent(e, *args)
+        assert result.returncode == 0, result.stderr
+        for secret in (SECRET, "tok-SECRET-987", "pa55word"):
+            assert secret not in result.stdout
+    data = json.loads(agent(e, "config", "--json").stdout)
+    assert data["model_in_use"]["api_key"] == "set (hidden)" and data["model_in_use"]["provider"] == "openai"
+    assert data["database_url"] == "postgresql://me:***@127.0.0.1/db"
+
+
+def test_destructive_calls_need_approval(env, server):
+    e = {**with_server(env, server), "AGENT_DATABASE_WRITE": "true"}
+    insert = json.dumps({"sql": "INSERT INTO products (name, category, price_cents) VALUES ('Gadget', 'toys', 500)"})
+    server.queue(Reply(tool_calls=[("db_execute", insert)]), Reply(content="not allowed, ok"))
+    denied = agent(e, "run", "add a gadget", "--planning", "off")  # not a terminal: denied
+    assert "denied: db_execute" in denied.stdout
+    db = os.path.join(env["AGENT_HOME"], "demo.sqlite")
+    count = "SELECT COUNT(*) FROM products WHERE name = 'Gadget'"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute(count).fetchone()[0] == 0
+    server.queue(Reply(tool_calls=[("db_execute", insert)]), Reply(content="added"))
+    approved = agent(e, "run", "add a gadget", "--planning", "off", "--yes")
+    assert "approved: db_execute" in approved.stdout and "← db_execute ok" in approved.stdout
+    with sqlite3.connect(db) as conn:
+        assert conn.execute(count).fetchone()[0] == 1
+
+
+def test_help_does_not_import_heavy_libraries(env):
+    code = ("import sys, contextlib, io\nfrom agent.cli import build_parser\n"
+            "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+            "    build_parser().parse_args(['--help'])\n"
+            "print(sorted(m for m in ('langgraph', 'langchain_core', 'sympy', 'openai', 'mcp') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=30)
+    assert result.stdout.strip() == "[]"
+    assert "exit codes" in agent(env, "--help").stdout + agent(env, "run", "--help").stdout
+
+
+def test_chat_keeps_history_and_commands(env, server):
+    e = with_server(env, server)
+    server.queue("Hello Ada.", "You are Ada.", "I do not know you yet.")
+    result = agent(e, "chat", "--thread", "c1", stdin="I am Ada\nwho am I?\n/new\nwho am I?\n/exit\n")
+    assert result.returncode == 0, result.stderr
+    assert "Hello Ada." in result.stdout and "You are Ada." in result.stdout
+    third = [m["content"] for m in server.requests[2]["messages"] if m["role"] == "user"]
+    assert third == ["who am I?"]  # /new started a fresh thread
+
+
+def test_pseudo_terminal_renders_streamed_output(env):
+    import pty
+    import select
+
+    main, secondary = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "agent", "run", "Is 3214567 prime?"], stdin=secondary,
+                            stdout=secondary, stderr=secondary, env={**env, "TERM": "xterm-256color",
+                                                                     "COLUMNS": "120"}, close_fds=True)
+    os.close(secondary)
+    output = b""
+    while True:
+        ready, _, _ = select.select([main], [], [], 30)
+        if not ready:
+            break
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    proc.wait(timeout=30)
+    os.close(main)
+    text = output.decode("utf-8", "replace")
+    assert proc.returncode == 0
+    assert "\x1b[" in text  # colours and cursor control: rich rendering on a terminal
+    assert "3214567 is prime." in text and "prime_check" in text
