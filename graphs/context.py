@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.messages.utils import count_tokens_approximately
 
 Strategy = Literal["all", "last_rounds", "summary", "recall"]
@@ -81,6 +81,32 @@ def summary_split(messages: Sequence[AnyMessage], start: int) -> int | None:
     return start + sum(len(r) for r in rounds[:half])
 
 
+def close_open_calls(messages: Sequence[AnyMessage]) -> list[AnyMessage]:
+    """The prompt with a 'not run' result after every tool call left unanswered.
+
+    A run stopped from outside (Ctrl-C, a killed process) can leave a call
+    without its result in the thread; providers refuse such a history.  The
+    stored thread keeps what really happened; only the prompt is completed.
+    """
+    out: list[AnyMessage] = []
+    open_calls: list[dict] = []
+
+    def close() -> None:
+        out.extend(ToolMessage(content="Not run: the run was interrupted.", tool_call_id=c["id"],
+                               name=c["name"], status="error") for c in open_calls)
+        open_calls.clear()
+
+    for message in messages:
+        if isinstance(message, ToolMessage):
+            open_calls[:] = [c for c in open_calls if c["id"] != message.tool_call_id]
+        else:
+            close()
+            open_calls.extend(getattr(message, "tool_calls", None) or [])
+        out.append(message)
+    close()
+    return out
+
+
 def render_for_summary(previous: str, messages: Sequence[AnyMessage]) -> list[AnyMessage]:
     lines = [f"Earlier summary: {previous}"] if previous else []
     for message in messages:
@@ -94,6 +120,7 @@ def render_for_summary(previous: str, messages: Sequence[AnyMessage]) -> list[An
 
 __all__ = [
     "SUMMARY_PROMPT",
+    "close_open_calls",
     "Strategy",
     "count_tokens",
     "fit_rounds",

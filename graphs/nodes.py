@@ -189,7 +189,7 @@ class AgentNodes:
         if self.cfg.strategy != "all":
             budget = int(self.cfg.window * self.cfg.threshold)
             rounds = context.fit_rounds(rounds, budget, context.count_tokens([system]))
-        return [system, *context.flatten(rounds)]
+        return [system, *context.close_open_calls(context.flatten(rounds))]
 
     def _needs_summary(self, state: AgentState, prompt: list[AnyMessage]) -> int | None:
         if self.cfg.strategy != "summary":

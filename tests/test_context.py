@@ -11,7 +11,7 @@ from graphs.builder import build_agent
 from graphs.context import count_tokens, split_rounds
 from graphs.memory import open_store
 from graphs.recall import HashingEmbeddings, RecallMemory, cosine, index_config
-from graphs.testing import ScriptedModel, call
+from graphs.testing import ScriptedModel, answer, call
 
 WINDOW, THRESHOLD = 3000, 0.7
 BUDGET = int(WINDOW * THRESHOLD)
@@ -140,3 +140,31 @@ def test_rounds_never_split_tool_pairs():
                 ToolMessage("2", tool_call_id="1"), AIMessage("done"), HumanMessage("b"), AIMessage("ok")]
     rounds = split_rounds(messages)
     assert [len(r) for r in rounds] == [4, 2]
+
+
+def test_calls_left_open_by_an_interrupted_run_are_closed_in_the_prompt():
+    """Ctrl-C or a killed process can leave a call unanswered; the next prompt stays valid."""
+    from graphs.context import close_open_calls
+
+    messages = [HumanMessage("a"), AIMessage("", tool_calls=[{"name": "add", "args": {}, "id": "1"},
+                                                             {"name": "add", "args": {}, "id": "2"}]),
+                ToolMessage("3", tool_call_id="1"), HumanMessage("b")]
+    closed = close_open_calls(messages)
+    assert [type(m).__name__ for m in closed] == ["HumanMessage", "AIMessage", "ToolMessage", "ToolMessage",
+                                                  "HumanMessage"]
+    assert closed[3].tool_call_id == "2" and "interrupted" in closed[3].text
+    assert_pairs_intact(closed)
+
+
+def test_a_thread_interrupted_mid_run_takes_a_new_task():
+    model = ScriptedModel([call("add", a=1, b=2)])
+    graph = agent(model, checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "cut"}}
+    # stop the first run right after the model asked for a tool, as Ctrl-C would
+    for update in graph.stream({"messages": "first"}, config, stream_mode="updates"):
+        if "validate" in update:
+            break
+    model.replies.append(answer("second answer"))
+    out = graph.invoke({"messages": "second"}, config)
+    assert out["answer"] == "second answer"
+    assert_pairs_intact(model.prompts[-1][1:])
