@@ -230,3 +230,51 @@ def test_pseudo_terminal_renders_streamed_output(env):
     assert proc.returncode == 0
     assert "\x1b[" in text  # colours and cursor control: rich rendering on a terminal
     assert "3214567 is prime." in text and "prime_check" in text
+
+
+def _controlling_terminal() -> None:
+    """In the child: a new session whose controlling terminal is the pty, so Ctrl-C sends SIGINT."""
+    import fcntl
+    import termios
+
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def test_chat_ctrl_c_stops_the_answer_and_keeps_the_thread(env, server):
+    import pty
+    import select
+    import time
+
+    e = with_server(env, server)
+    server.queue(Reply(content="too slow to wait for", delay=4), Reply(content="second answer"))
+    main, secondary = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "agent", "chat", "--thread", "k1"], stdin=secondary,
+                            stdout=secondary, stderr=secondary, env={**e, "TERM": "dumb"}, close_fds=True,
+                            preexec_fn=_controlling_terminal)
+    os.close(secondary)
+    seen = b""
+
+    def read_until(marker: bytes, timeout: float = 30) -> None:
+        nonlocal seen
+        deadline = time.time() + timeout
+        while marker not in seen and time.time() < deadline:
+            if select.select([main], [], [], 0.2)[0]:
+                seen += os.read(main, 4096)
+        assert marker in seen, seen.decode(errors="replace")[-2000:]
+
+    read_until(b"you> ")
+    os.write(main, b"first question\n")
+    deadline = time.time() + 30
+    while not server.requests and time.time() < deadline:
+        time.sleep(0.05)
+    os.write(main, b"\x03")  # Ctrl-C while the model is answering
+    read_until(b"(stopped; the thread is kept")
+    os.write(main, b"second question\n")
+    read_until(b"second answer")
+    os.write(main, b"/exit\n")
+    proc.wait(timeout=30)
+    os.close(main)
+    assert proc.returncode == 0
+    users = [m["content"] for m in server.requests[-1]["messages"] if m["role"] == "user"]
+    assert users == ["first question", "second question"]
