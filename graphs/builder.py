@@ -74,8 +74,18 @@ def _recall(strategy: str, store: BaseStore | None, url: str, embeddings: Embedd
     return RecallMemory(store, embeddings)
 
 
-def _node(func: Callable[..., Any], afunc: Callable[..., Any] | None = None) -> RunnableLambda:
-    return RunnableLambda(func, afunc=afunc, name=func.__name__)
+def _node(func: Callable[..., Any], afunc: Callable[..., Any] | None = None) -> Any:
+    """A node with a sync and an async body.
+
+    LangGraph's own ``RunnableCallable`` (what its prebuilt nodes use) costs a
+    fraction of LangChain's ``RunnableLambda`` per step (bench/loop_overhead.py);
+    it lives in a private module, so fall back to ``RunnableLambda`` if it moves.
+    """
+    try:
+        from langgraph._internal._runnable import RunnableCallable
+    except ImportError:  # pragma: no cover - a future LangGraph
+        return RunnableLambda(func, afunc=afunc, name=func.__name__)
+    return RunnableCallable(func, afunc, name=func.__name__)
 
 
 def build_agent(

@@ -339,14 +339,14 @@ class AgentNodes:
             emit({"type": "plan", "steps": update["plan"]})
         return update
 
-    def tools(self, state: AgentState) -> dict[str, Any]:
+    def tools(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         calls = unanswered_calls(state["messages"])
-        results = run_calls(calls, self.cfg.tools, **self._tool_kwargs(state))
+        results = run_calls(calls, self.cfg.tools, **self._tool_kwargs(state), config=config)
         return self._after_tools(state, calls, results)
 
-    async def atools(self, state: AgentState) -> dict[str, Any]:
+    async def atools(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         calls = unanswered_calls(state["messages"])
-        results = await arun_calls(calls, self.cfg.tools, **self._tool_kwargs(state))
+        results = await arun_calls(calls, self.cfg.tools, **self._tool_kwargs(state), config=config)
         return self._after_tools(state, calls, results)
 
     def route_tools(self, state: AgentState) -> str:

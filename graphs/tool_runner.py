@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from langchain_core.messages import ToolCall, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 
 Emit = Callable[[dict[str, Any]], None]
+_POOL: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _pool() -> concurrent.futures.ThreadPoolExecutor:
+    """One pool for the process: creating threads for every step costs more than the step."""
+    global _POOL
+    if _POOL is None:
+        _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="tool")
+    return _POOL
 
 
 def _noop(_: dict[str, Any]) -> None:
@@ -62,7 +73,7 @@ def _timeout_for(tool: BaseTool, default: float, limit: float) -> float:
 
 async def arun_calls(
     calls: Sequence[ToolCall], tools: Mapping[str, BaseTool], *, timeout: float, budget: int,
-    time_left: float, emit: Emit = _noop,
+    time_left: float, emit: Emit = _noop, config: RunnableConfig | None = None,
 ) -> list[ToolMessage]:
     """Run calls concurrently on the event loop; one message per call, in call order."""
 
@@ -72,7 +83,7 @@ async def arun_calls(
         emit({"type": "tool_start", "id": call["id"], "name": call["name"], "args": call["args"]})
         started = time.perf_counter()
         try:
-            result = await asyncio.wait_for(tool.ainvoke({**call, "type": "tool_call"}), limit)
+            result = await asyncio.wait_for(tool.ainvoke({**call, "type": "tool_call"}, config), limit)
         except TimeoutError:
             result = _error(call, f"{call['name']} did not finish within {limit:g} s and was abandoned.")
         except Exception as err:  # a tool's bug must not end the run
@@ -84,7 +95,7 @@ async def arun_calls(
 
 def run_calls(
     calls: Sequence[ToolCall], tools: Mapping[str, BaseTool], *, timeout: float, budget: int,
-    time_left: float, emit: Emit = _noop,
+    time_left: float, emit: Emit = _noop, config: RunnableConfig | None = None,
 ) -> list[ToolMessage]:
     """The synchronous twin of :func:`arun_calls`, on threads.
 
@@ -94,27 +105,30 @@ def run_calls(
     """
     if not calls:
         return []
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(16, len(calls)), thread_name_prefix="tool")
+    pool = _pool()
+    started = time.perf_counter()
+    futures: dict[str, concurrent.futures.Future[Any]] = {}
     try:
-        started = {c["id"]: time.perf_counter() for c in calls}
-        futures = {}
         for call in calls:
             emit({"type": "tool_start", "id": call["id"], "name": call["name"], "args": call["args"]})
-            futures[call["id"]] = pool.submit(tools[call["name"]].invoke, {**call, "type": "tool_call"})
+            context = contextvars.copy_context()  # tracing and stream writers follow the call into its thread
+            futures[call["id"]] = pool.submit(context.run, tools[call["name"]].invoke,
+                                              {**call, "type": "tool_call"}, config)
         messages = []
         for call in calls:
             limit = _timeout_for(tools[call["name"]], timeout, time_left)
-            remaining = max(0.01, limit - (time.perf_counter() - started[call["id"]]))
+            remaining = max(0.01, limit - (time.perf_counter() - started))
             try:
                 result = futures[call["id"]].result(timeout=remaining)
             except concurrent.futures.TimeoutError:
                 result = _error(call, f"{call['name']} did not finish within {limit:g} s and was abandoned.")
             except Exception as err:
                 result = _error(call, f"{call['name']} failed: {type(err).__name__}: {err}")
-            messages.append(_finish(call, result, budget, started[call["id"]], emit))
+            messages.append(_finish(call, result, budget, started, emit))
         return messages
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        for future in futures.values():
+            future.cancel()  # not yet started (the pool was full): do not start it late
 
 
 __all__ = ["arun_calls", "run_calls", "truncate"]
