@@ -57,32 +57,23 @@ def pg_database(postgres_dsn):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-LEGACY_MCP = ("mcp>=1.29,<2", "mcp-server-time==2026.10.10")
-
 
 @pytest.fixture(scope="session")
 def legacy_mcp_python() -> str:
-    """A Python with the mcp 1.x SDK and mcp-server-time, in a cached side virtualenv.
+    """A Python with the mcp 1.x SDK, mcp-server-time and langchain-mcp-adapters (bench/_legacy.py).
 
-    mcp-server-time (and older clients such as Claude Desktop's) speak the
+    mcp-server-time and older clients such as Claude Desktop's speak the
     2025-11-25 revision through the 1.x SDK, which cannot share an environment
     with our mcp 2.x.  Built once per machine, reused after.
     """
-    import hashlib
-    import subprocess
-    import sys
+    import importlib.util
     from pathlib import Path
 
-    key = hashlib.sha256(" ".join(LEGACY_MCP).encode()).hexdigest()[:10]
-    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "langgraph-mcp-agent-tests"
-    venv = root / f"legacy-mcp-{key}"
-    python = venv / "bin" / "python"
-    if not (venv / ".complete").exists():
-        root.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=120)
-        result = subprocess.run([str(python), "-m", "pip", "install", "--quiet", *LEGACY_MCP],
-                                capture_output=True, text=True, timeout=600)
-        if result.returncode != 0:
-            pytest.skip(f"could not install {', '.join(LEGACY_MCP)} into a side virtualenv: {result.stderr[-500:]}")
-        (venv / ".complete").write_text("ok")
-    return str(python)
+    path = Path(__file__).resolve().parents[1] / "bench" / "_legacy.py"
+    spec = importlib.util.spec_from_file_location("_legacy", path)
+    legacy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(legacy)
+    try:
+        return legacy.legacy_python()
+    except legacy.LegacyEnvError as err:
+        pytest.skip(str(err))

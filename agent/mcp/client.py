@@ -1,12 +1,13 @@
 """Persistent MCP sessions for the life of the agent.
 
 One session per server, never a new server process per call (that costs
-~935 ms a call here against ~6 ms).  All sessions live on one event loop in
-a background thread; each is opened and closed by its own keeper task, so
-anyio's cancel scopes are entered and left in the same task whatever the
+~935 ms a call here against ~6 ms).  All sessions live on one event loop —
+the caller's when started with ``astart`` (a service's lifespan), else a
+background thread's — and each is opened and closed by its own keeper task,
+so anyio's cancel scopes are entered and left in the same task whatever the
 caller does (the failure 'Attempted to exit cancel scope in a different
 task' comes from opening a session in one task and closing it in another).
-Callers on any thread or event loop reach them through
+Callers on another thread or loop reach them through
 ``run_coroutine_threadsafe``.
 
 Servers start concurrently; one that cannot start is reported by name and
@@ -88,7 +89,10 @@ class MCPToolbox:
         self._thread: threading.Thread | None = None
         self._logs: list[TextIO] = []
 
-    # --- the background loop ---------------------------------------------------
+    # --- the loop the sessions live on ---------------------------------------------
+    # ``astart`` keeps the sessions on the caller's event loop (a service's), so
+    # async calls from it go straight through; ``start`` gives them a loop of
+    # their own in a background thread, for synchronous callers.
     def _run(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
@@ -96,18 +100,33 @@ class MCPToolbox:
             self._thread.start()
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
+    def _here(self) -> bool:
+        try:
+            return asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            return False
+
     def _wait(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        if self._here():
+            coro.close()
+            raise RuntimeError("a synchronous MCP call on the sessions' own event loop would block it: "
+                               "use the async API (ainvoke / acall) there")
         return self._run(coro).result(timeout)
 
     async def _await(self, coro: Coroutine[Any, Any, T]) -> T:
+        if self._here():
+            return await coro
         return await asyncio.wrap_future(self._run(coro))
 
     # --- lifecycle --------------------------------------------------------------
     def start(self) -> dict[str, str]:
-        """Open every session (concurrently); returns the start errors by server name."""
+        """Open every session (concurrently) on a background loop; the start errors by server."""
         return self._wait(self._start_all())
 
     async def astart(self) -> dict[str, str]:
+        """Open every session on the running loop (a service's lifespan, say)."""
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
         return await self._await(self._start_all())
 
     def close(self) -> None:
@@ -115,15 +134,25 @@ class MCPToolbox:
             return
         with contextlib.suppress(Exception):
             self._wait(self._stop_all(), timeout=self.connect_timeout)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._loop = None
-        for log in self._logs:
-            log.close()
+        self._forget_loop()
 
     async def aclose(self) -> None:
-        await asyncio.to_thread(self.close)
+        if self._loop is None:
+            return
+        with contextlib.suppress(Exception):
+            await self._await(self._stop_all())
+        self._forget_loop()
+
+    def _forget_loop(self) -> None:
+        if self._thread is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._loop = None
+        self._links.clear()
+        for log in self._logs:
+            log.close()
+        self._logs.clear()
 
     async def __aenter__(self) -> MCPToolbox:
         await self.astart()
