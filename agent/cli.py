@@ -36,8 +36,13 @@ def _settings_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--model-config", dest="model_config_path", metavar="PATH", help="model JSON file")
     group.add_argument("--checkpointer", metavar="URL", help="memory:, a SQLite path, or postgresql://…")
     group.add_argument("--database-url", metavar="URL", help="database for the database tool")
-    group.add_argument("--allow-write", dest="database_write", action="store_const", const=True,
-                       help="let the database tool write (each write asks for approval)")
+    group.add_argument(
+        "--allow-write",
+        dest="database_write",
+        action="store_const",
+        const=True,
+        help="let the database tool write (each write asks for approval)",
+    )
     group.add_argument("--mcp-config", metavar="PATH", help="mcpServers JSON file")
     group.add_argument("--planning", choices=["auto", "always", "off"])
     group.add_argument("--context", dest="context_strategy", choices=["all", "last_rounds", "summary", "recall"])
@@ -51,13 +56,16 @@ def _settings_args(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="agent", description="A LangGraph agent with function and MCP tools.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="agent",
+        description="A LangGraph agent with function and MCP tools.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run one task and stream it", epilog=EPILOG,
-                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    run = sub.add_parser(
+        "run", help="run one task and stream it", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     run.add_argument("task", help='the task, e.g. "Is 3214567 prime?"')
     run.add_argument("--thread", help="continue this conversation thread (default: a new one)")
     out = run.add_mutually_exclusive_group()
@@ -87,9 +95,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-SETTING_FLAGS = ("model", "provider", "model_config_path", "checkpointer", "database_url", "database_write",
-                 "mcp_config", "planning", "context_strategy", "max_model_calls", "max_tool_calls", "max_seconds",
-                 "max_cost", "home")
+SETTING_FLAGS = (
+    "model",
+    "provider",
+    "model_config_path",
+    "checkpointer",
+    "database_url",
+    "database_write",
+    "mcp_config",
+    "planning",
+    "context_strategy",
+    "max_model_calls",
+    "max_tool_calls",
+    "max_seconds",
+    "max_cost",
+    "home",
+)
 
 
 def load_settings(args: argparse.Namespace) -> Any:

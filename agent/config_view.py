@@ -8,8 +8,14 @@ import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-SECRET_ENV = ("OPENAI_API_KEY", "DASHSCOPE_API_KEY", "DEEPSEEK_API_KEY", "VLLM_API_KEY", "LANGSMITH_API_KEY",
-              "AGENT_MCP_TOKEN")
+SECRET_ENV = (
+    "OPENAI_API_KEY",
+    "DASHSCOPE_API_KEY",
+    "DEEPSEEK_API_KEY",
+    "VLLM_API_KEY",
+    "LANGSMITH_API_KEY",
+    "AGENT_MCP_TOKEN",
+)
 MASK = "***"
 
 
@@ -50,11 +56,19 @@ def effective_config(settings: Any) -> dict[str, Any]:
     data["checkpointer"] = mask_url(settings.resolved_checkpointer())
     try:
         choice = choose_model(settings)
-        model: dict[str, Any] = {"provider": "offline", "model": "offline"} if choice is None else {
-            "provider": choice.provider, "model": choice.model, "endpoint": choice.endpoint,
-            "api_key": "set (hidden)" if choice.api_key else "not set",
-            "context_window": choice.context_window, "price_in": choice.price_in, "price_out": choice.price_out,
-        }
+        model: dict[str, Any] = (
+            {"provider": "offline", "model": "offline"}
+            if choice is None
+            else {
+                "provider": choice.provider,
+                "model": choice.model,
+                "endpoint": choice.endpoint,
+                "api_key": "set (hidden)" if choice.api_key else "not set",
+                "context_window": choice.context_window,
+                "price_in": choice.price_in,
+                "price_out": choice.price_out,
+            }
+        )
     except ModelConfigError as err:
         model = {"error": str(err)}
     data["model_in_use"] = model
@@ -78,14 +92,23 @@ def show_tools(settings: Any, as_json: bool = False) -> int:
     from graphs.validate import schema_of
 
     tools = default_tools(settings)
-    rows = [{"name": t.name, "description": t.description, "destructive": bool((t.metadata or {}).get("destructive")),
-             "source": (t.metadata or {}).get("mcp_server", "function"), "input_schema": schema_of(t)} for t in tools]
+    rows = [
+        {
+            "name": t.name,
+            "description": t.description,
+            "destructive": bool((t.metadata or {}).get("destructive")),
+            "source": (t.metadata or {}).get("mcp_server", "function"),
+            "input_schema": schema_of(t),
+        }
+        for t in tools
+    ]
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))
         return 0
     for row in rows:
         flag = " [destructive: asks for approval]" if row["destructive"] else ""
-        print(f"{row['name']}  ({row['source']}){flag}\n  {row['description'].splitlines()[0] if row['description'] else ''}")
+        summary = row["description"].splitlines()[0] if row["description"] else ""
+        print(f"{row['name']}  ({row['source']}){flag}\n  {summary}")
         print("  args: " + json.dumps(row["input_schema"].get("properties", {}), ensure_ascii=False)[:400])
     return 0
 

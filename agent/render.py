@@ -23,9 +23,11 @@ def short(value: Any, limit: int) -> str:
 
 
 def usage_line(usage: dict[str, Any], elapsed: float, ttft: float | None = None, thread: str = "") -> str:
-    line = (f"thread {thread} · " if thread else "") + (f"model calls {usage['model_calls']} · tool calls {usage['tool_calls']} · tokens "
-            f"{usage['total_tokens']:,} (in {usage['input_tokens']:,} / out {usage['output_tokens']:,}) · "
-            f"cost {usage['cost']:.6f} · {elapsed:.2f}s")
+    line = (f"thread {thread} · " if thread else "") + (
+        f"model calls {usage['model_calls']} · tool calls {usage['tool_calls']} · tokens "
+        f"{usage['total_tokens']:,} (in {usage['input_tokens']:,} / out {usage['output_tokens']:,}) · "
+        f"cost {usage['cost']:.6f} · {elapsed:.2f}s"
+    )
     return line + (f" · first token {ttft:.2f}s" if ttft is not None else "")
 
 
@@ -86,7 +88,7 @@ class Renderer:
         """The final answer: print whatever of it was not streamed."""
         streamed = self.streamed.strip()
         if streamed and answer.startswith(streamed):
-            rest = answer[len(streamed):]
+            rest = answer[len(streamed) :]
             if rest.strip():
                 self.out.write(rest)
         else:
@@ -161,16 +163,18 @@ class RichRenderer(Renderer):
     def tool_start(self, event: dict[str, Any]) -> None:
         self._stop()
         self._end_text()
-        self.console.print(f"[cyan]→ {event['name']}[/cyan]([dim]{short(event['args'], MAX_ARGS)}[/dim])",
-                           markup=True)
+        self.console.print(f"[cyan]→ {event['name']}[/cyan]([dim]{short(event['args'], MAX_ARGS)}[/dim])", markup=True)
         self._wait(f"running {event['name']}…")
 
     def tool_end(self, event: dict[str, Any]) -> None:
         self._stop()
         self._end_text()
         mark = "[green]ok[/green]" if event["ok"] else "[red]error[/red]"
-        self.console.print(f"[cyan]← {event['name']}[/cyan] {mark} [dim]({event['seconds']:.2f}s)[/dim] "
-                           f"{short(event['result'], MAX_RESULT)}", markup=True)
+        self.console.print(
+            f"[cyan]← {event['name']}[/cyan] {mark} [dim]({event['seconds']:.2f}s)[/dim] "
+            f"{short(event['result'], MAX_RESULT)}",
+            markup=True,
+        )
         self._reset_wait()
         self._wait("thinking…")
 

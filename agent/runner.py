@@ -32,16 +32,25 @@ class RunResult:
 
 def usage_of(stats: dict[str, Any]) -> dict[str, Any]:
     tokens_in, tokens_out = stats.get("input_tokens", 0), stats.get("output_tokens", 0)
-    return {"input_tokens": tokens_in, "output_tokens": tokens_out, "total_tokens": tokens_in + tokens_out,
-            "cost": round(stats.get("cost", 0.0), 8), "model_calls": stats.get("model_calls", 0),
-            "tool_calls": stats.get("tool_calls", 0)}
+    return {
+        "input_tokens": tokens_in,
+        "output_tokens": tokens_out,
+        "total_tokens": tokens_in + tokens_out,
+        "cost": round(stats.get("cost", 0.0), 8),
+        "model_calls": stats.get("model_calls", 0),
+        "tool_calls": stats.get("tool_calls", 0),
+    }
 
 
 def _dispatch(mode: str, chunk: Any, renderer: Renderer) -> None:
     if mode == "custom" and isinstance(chunk, dict):
         kind = chunk.get("type")
-        hook = {"plan": lambda e: renderer.plan(e["steps"]), "tool_start": renderer.tool_start,
-                "tool_end": renderer.tool_end, "tool_rejected": renderer.rejected}.get(kind)
+        hook = {
+            "plan": lambda e: renderer.plan(e["steps"]),
+            "tool_start": renderer.tool_start,
+            "tool_end": renderer.tool_end,
+            "tool_rejected": renderer.rejected,
+        }.get(kind)
         if hook:
             hook(chunk)
     elif mode == "messages":
@@ -80,10 +89,13 @@ def run_task(graph: Any, task: str | None, thread_id: str, renderer: Renderer, a
     answer = values.get("answer", "")
     renderer.answer(answer)
     result = RunResult(
-        answer=answer, stop_reason=values.get("stop_reason") or "answered", thread_id=thread_id,
+        answer=answer,
+        stop_reason=values.get("stop_reason") or "answered",
+        thread_id=thread_id,
         usage=usage_of(values.get("stats", {})),
         tool_calls=[{"name": t["name"], "args": t["args"], "ok": t["ok"]} for t in values.get("tool_log", [])],
-        elapsed=round(time.perf_counter() - started, 3), plan=list(values.get("plan") or []),
+        elapsed=round(time.perf_counter() - started, 3),
+        plan=list(values.get("plan") or []),
     )
     renderer.summary(result.usage, result.stop_reason, result.elapsed, thread_id)
     renderer.close()

@@ -81,7 +81,8 @@ def _message_json(message: Any) -> dict[str, Any]:
 def _message_line(message: Any) -> str:
     if message.type == "tool":
         return f"  tool {message.name} [{message.status}]: {message.text[:200]}"
-    calls = " ".join(f"→ {c['name']}({json.dumps(c['args'], ensure_ascii=False)})"
-                     for c in getattr(message, "tool_calls", []) or [])
+    calls = " ".join(
+        f"→ {c['name']}({json.dumps(c['args'], ensure_ascii=False)})" for c in getattr(message, "tool_calls", []) or []
+    )
     who = {"human": "you", "ai": "agent"}.get(message.type, message.type)
     return f"{who}: {message.text}{(' ' + calls) if calls else ''}".rstrip()

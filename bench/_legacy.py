@@ -29,8 +29,9 @@ def legacy_python(packages: tuple[str, ...] = LEGACY_PACKAGES) -> str:
     if not (venv / ".complete").exists():
         root.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=120)
-        result = subprocess.run([str(python), "-m", "pip", "install", "--quiet", *packages],
-                                capture_output=True, text=True, timeout=900)
+        result = subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", *packages], capture_output=True, text=True, timeout=900
+        )
         if result.returncode != 0:
             raise LegacyEnvError(f"could not install {', '.join(packages)}: {result.stderr[-500:]}")
         (venv / ".complete").write_text("ok")

@@ -41,8 +41,12 @@ def reply(messages):
 def ours(turns: int, marks: set[int]) -> dict[int, float]:
     path = os.path.join(tempfile.mkdtemp(), "cp.sqlite")
     saver = open_checkpointer(path)
-    graph = build_agent(model=ScriptedModel([reply], cycle=True, usage=False), tools=[add], checkpointer=saver,
-                        settings=Settings(planning="off", context_strategy="all"))
+    graph = build_agent(
+        model=ScriptedModel([reply], cycle=True, usage=False),
+        tools=[add],
+        checkpointer=saver,
+        settings=Settings(planning="off", context_strategy="all"),
+    )
     config = {"configurable": {"thread_id": "t"}}
     sizes = {}
     for turn in range(1, turns + 1):
@@ -61,12 +65,16 @@ def main() -> None:
     mine = ours(turns, set(anchor))
     print(f"{'turns':>6} {'anchor MB':>10} {'ours MB':>9} {'anchor/ours':>12} {'ours bytes per text byte':>26}")
     for turn in sorted(anchor):
-        print(f"{turn:6d} {anchor[turn]:10.2f} {mine[turn]:9.2f} {anchor[turn] / mine[turn]:12.1f}x "
-              f"{mine[turn] * 1e6 / (turn * TURN_TEXT):26.1f}")
+        print(
+            f"{turn:6d} {anchor[turn]:10.2f} {mine[turn]:9.2f} {anchor[turn] / mine[turn]:12.1f}x "
+            f"{mine[turn] * 1e6 / (turn * TURN_TEXT):26.1f}"
+        )
     half = turns // 2
     if half in mine:
-        print(f"growth of the second half / first half: ours {(mine[turns] - mine[half]) / mine[half]:.2f} "
-              f"(1.0 = linear), anchor {(anchor[turns] - anchor[half]) / anchor[half]:.2f}")
+        print(
+            f"growth of the second half / first half: ours {(mine[turns] - mine[half]) / mine[half]:.2f} "
+            f"(1.0 = linear), anchor {(anchor[turns] - anchor[half]) / anchor[half]:.2f}"
+        )
     print(f"({time.perf_counter() - started:.0f} s)")
 
 

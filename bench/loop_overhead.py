@@ -49,10 +49,15 @@ def ours(k: int, runs: int, kind: str) -> float:
         seen = sum(isinstance(m, ToolMessage) for m in messages)
         return call("add", a=seen, b=1) if seen < k else AIMessage("done")
 
-    settings = Settings(planning="off", context_strategy="all", max_model_calls=k + 5, max_tool_calls=k + 5,
-                        max_calls_per_tool=k + 5)
-    graph = build_agent(model=ScriptedModel([reply], cycle=True, usage=False), tools=[add],
-                        checkpointer=checkpointer(kind), settings=settings)
+    settings = Settings(
+        planning="off", context_strategy="all", max_model_calls=k + 5, max_tool_calls=k + 5, max_calls_per_tool=k + 5
+    )
+    graph = build_agent(
+        model=ScriptedModel([reply], cycle=True, usage=False),
+        tools=[add],
+        checkpointer=checkpointer(kind),
+        settings=settings,
+    )
     counter = iter(range(10**9))
 
     def once() -> None:
@@ -77,9 +82,11 @@ def main() -> None:
     print(anchor.rstrip())
     found = {name.strip(): float(ms) for name, ms in re.findall(r"^([\w ]+):\s+([\d.]+) ms", anchor, re.M)}
     mine = ours(k, runs, kind) * 1000
-    print(f"ours (build_agent):     {mine:.2f} ms  ({mine / k:.3f} ms/turn)  {mine / found['bare loop']:.1f}x bare, "
-          f"{mine / found['create_react_agent']:.2f}x create_react_agent, "
-          f"{mine / found.get('langchain create_agent', float('nan')):.2f}x create_agent")
+    print(
+        f"ours (build_agent):     {mine:.2f} ms  ({mine / k:.3f} ms/turn)  {mine / found['bare loop']:.1f}x bare, "
+        f"{mine / found['create_react_agent']:.2f}x create_react_agent, "
+        f"{mine / found.get('langchain create_agent', float('nan')):.2f}x create_agent"
+    )
 
 
 if __name__ == "__main__":

@@ -39,4 +39,16 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'graphs' has no attribute {name!r}")
 
 
-__all__ = list(_EXPORTS)
+__all__ = [
+    "AgentState",
+    "Bounds",
+    "HashingEmbeddings",
+    "OfflineModel",
+    "Plan",
+    "PlanStep",
+    "Pricing",
+    "ScriptedModel",
+    "build_agent",
+    "default_tools",
+    "open_checkpointer",
+]

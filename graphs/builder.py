@@ -62,8 +62,6 @@ def default_tools(settings: Settings) -> list[BaseTool]:
     return tools
 
 
-
-
 def _recall(strategy: str, store: BaseStore | None, url: str, embeddings: Embeddings | None) -> RecallMemory | None:
     if strategy != "recall":
         return None
@@ -161,8 +159,9 @@ def build_agent(
     graph.add_conditional_edges("tools", nodes.route_tools, ["plan", "model"])
     graph.add_edge("finish", END)
 
-    compiled = graph.compile(checkpointer=checkpointer or None, store=cfg.recall.store if cfg.recall else store,
-                             name=name)
+    compiled = graph.compile(
+        checkpointer=checkpointer or None, store=cfg.recall.store if cfg.recall else store, name=name
+    )
     # A backstop only: each loop passes model/validate/tools, and the bounds stop far earlier.
     backstop = 10 * (cfg.bounds.max_model_calls + cfg.bounds.max_validation_retries) + 50
     return compiled.with_config(recursion_limit=backstop)  # type: ignore[return-value]

@@ -59,9 +59,7 @@ def fit_rounds(rounds: list[list[AnyMessage]], budget: int, fixed_tokens: int = 
     return kept
 
 
-def select_rounds(
-    rounds: list[list[AnyMessage]], strategy: Strategy, keep_rounds: int
-) -> list[list[AnyMessage]]:
+def select_rounds(rounds: list[list[AnyMessage]], strategy: Strategy, keep_rounds: int) -> list[list[AnyMessage]]:
     """The rounds a strategy puts verbatim into the prompt (before the budget cut)."""
     if strategy in ("last_rounds", "recall"):
         return rounds[-keep_rounds:]
@@ -92,8 +90,12 @@ def close_open_calls(messages: Sequence[AnyMessage]) -> list[AnyMessage]:
     open_calls: list[dict] = []
 
     def close() -> None:
-        out.extend(ToolMessage(content="Not run: the run was interrupted.", tool_call_id=c["id"],
-                               name=c["name"], status="error") for c in open_calls)
+        out.extend(
+            ToolMessage(
+                content="Not run: the run was interrupted.", tool_call_id=c["id"], name=c["name"], status="error"
+            )
+            for c in open_calls
+        )
         open_calls.clear()
 
     for message in messages:

@@ -59,8 +59,12 @@ class Finisher:
 
     def _closing(self, state: AgentState, reason: str) -> list[AnyMessage]:
         return [
-            ToolMessage(content=f"Not run: the run stopped ({EXPLAIN.get(reason, reason)}).",
-                        tool_call_id=c["id"], name=c["name"], status="error")
+            ToolMessage(
+                content=f"Not run: the run stopped ({EXPLAIN.get(reason, reason)}).",
+                tool_call_id=c["id"],
+                name=c["name"],
+                status="error",
+            )
             for c in unanswered_calls(state.get("messages", []))
         ]
 

@@ -30,8 +30,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from tools.settings import Settings
 
-ServerType = Literal["openai", "dashscope", "deepseek", "ollama", "vllm", "sglang", "lmdeploy", "llamacpp",
-                     "openai-compatible"]
+ServerType = Literal[
+    "openai", "dashscope", "deepseek", "ollama", "vllm", "sglang", "lmdeploy", "llamacpp", "openai-compatible"
+]
 
 
 class ModelConfigError(ValueError):
@@ -47,10 +48,14 @@ class Provider(BaseModel):
 
 PROVIDERS: dict[str, Provider] = {
     "openai": Provider(base_url=None, key_env="OPENAI_API_KEY", default_model="gpt-4.1-mini"),
-    "dashscope": Provider(base_url="https://dashscope.aliyuncs.com/compatible-mode/v1", key_env="DASHSCOPE_API_KEY",
-                          default_model="qwen-plus"),
-    "deepseek": Provider(base_url="https://api.deepseek.com/v1", key_env="DEEPSEEK_API_KEY",
-                         default_model="deepseek-chat"),
+    "dashscope": Provider(
+        base_url="https://dashscope.aliyuncs.com/compatible-mode/v1",
+        key_env="DASHSCOPE_API_KEY",
+        default_model="qwen-plus",
+    ),
+    "deepseek": Provider(
+        base_url="https://api.deepseek.com/v1", key_env="DEEPSEEK_API_KEY", default_model="deepseek-chat"
+    ),
     "ollama": Provider(base_url="http://127.0.0.1:11434/v1", key_env=None, default_model="qwen3", local=True),
     "vllm": Provider(base_url="http://127.0.0.1:8000/v1", key_env="VLLM_API_KEY", default_model=None, local=True),
     "sglang": Provider(base_url="http://127.0.0.1:30000/v1", key_env=None, default_model=None, local=True),
@@ -95,8 +100,9 @@ def load_model_file(path: Path) -> ModelFile:
     try:
         return ModelFile.model_validate(raw)
     except ValidationError as err:
-        problems = "; ".join(f"field '{'.'.join(map(str, e['loc'])) or '(file)'}': {e['msg']}"
-                             for e in err.errors(include_url=False))
+        problems = "; ".join(
+            f"field '{'.'.join(map(str, e['loc'])) or '(file)'}': {e['msg']}" for e in err.errors(include_url=False)
+        )
         raise ModelConfigError(f"model config {path}: {problems}") from None
 
 
@@ -146,10 +152,17 @@ def choose_model(settings: Settings) -> ModelChoice | None:
         provider = file.server_type if file.server_type in PROVIDERS else "openai-compatible"
         known = PROVIDERS.get(provider)
         return ModelChoice(
-            provider=provider, model=file.model, base_url=file.url or (known.base_url if known else None),
-            api_key=file.api_key or _key_from_env(known), temperature=file.temperature, max_tokens=file.out_tokens,
-            timeout=file.timeout, extra_body=_thinking_off(file.server_type) if file.no_think else {},
-            context_window=file.input_tokens, price_in=file.pay_in, price_out=file.pay_out,
+            provider=provider,
+            model=file.model,
+            base_url=file.url or (known.base_url if known else None),
+            api_key=file.api_key or _key_from_env(known),
+            temperature=file.temperature,
+            max_tokens=file.out_tokens,
+            timeout=file.timeout,
+            extra_body=_thinking_off(file.server_type) if file.no_think else {},
+            context_window=file.input_tokens,
+            price_in=file.pay_in,
+            price_out=file.pay_out,
         )
     model, provider = _split(settings.model, settings.provider)
     if model == "offline":
@@ -163,8 +176,12 @@ def choose_model(settings: Settings) -> ModelChoice | None:
     if provider.startswith(("http://", "https://")):
         if not model:
             raise ModelConfigError(f"provider {provider} is a URL: name the model with --model or AGENT_MODEL")
-        return ModelChoice(provider="openai-compatible", model=model, base_url=provider,
-                           api_key=_secret(os.environ.get("OPENAI_API_KEY")))
+        return ModelChoice(
+            provider="openai-compatible",
+            model=model,
+            base_url=provider,
+            api_key=_secret(os.environ.get("OPENAI_API_KEY")),
+        )
     if provider not in PROVIDERS:
         raise ModelConfigError(f"unknown provider {provider!r}: use one of {', '.join(PROVIDERS)} or a base URL")
     known = PROVIDERS[provider]
@@ -202,7 +219,10 @@ def effective_settings(settings: Settings) -> Settings:
 def build_chat_model(choice: ModelChoice, max_retries: int = 3) -> BaseChatModel:
     """A LangChain chat model for a resolved choice; streams usage, retries with backoff."""
     common: dict[str, Any] = {
-        "model": choice.model, "timeout": choice.timeout, "max_retries": max_retries, "stream_usage": True,
+        "model": choice.model,
+        "timeout": choice.timeout,
+        "max_retries": max_retries,
+        "stream_usage": True,
     }
     if choice.temperature is not None:
         common["temperature"] = choice.temperature

@@ -16,11 +16,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
-from urllib.parse import urlsplit
-from typing import Any
-
 from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
@@ -92,10 +91,15 @@ def _pg_pool(url: str, max_size: int = 8) -> Any:
     except psycopg.Error as err:
         where = urlsplit(url)
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise RuntimeError(f"cannot connect to PostgreSQL at {where.hostname}:{where.port or 5432}{where.path}: "
-                           f"{reason}") from None
+        raise RuntimeError(
+            f"cannot connect to PostgreSQL at {where.hostname}:{where.port or 5432}{where.path}: {reason}"
+        ) from None
     return ConnectionPool(
-        url, min_size=1, max_size=max_size, open=True, timeout=10,
+        url,
+        min_size=1,
+        max_size=max_size,
+        open=True,
+        timeout=10,
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row, "connect_timeout": 5},
     )
 

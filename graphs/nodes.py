@@ -108,8 +108,13 @@ class AgentNodes:
     # --- start ---------------------------------------------------------------
     def start(self, state: AgentState) -> dict[str, Any]:
         """A new task: reset the run's counters, log and plan."""
-        return {"stats": RunStats(started_at=time.time()), "tool_log": [], "plan": [],
-                "stop_reason": None, "answer": ""}
+        return {
+            "stats": RunStats(started_at=time.time()),
+            "tool_log": [],
+            "plan": [],
+            "stop_reason": None,
+            "answer": "",
+        }
 
     def route_start(self, state: AgentState) -> str:
         return "plan" if planning.should_plan(current_task(state), self.cfg.planning) else "model"
@@ -131,8 +136,9 @@ class AgentNodes:
             return self.cfg.model.with_structured_output(Plan, include_raw=True)
 
     def _plan_update(self, state: AgentState, result: Any) -> dict[str, Any]:
-        stats = add_usage(state.get("stats", {}), result.get("raw") if isinstance(result, dict) else None,
-                          self.cfg.pricing)
+        stats = add_usage(
+            state.get("stats", {}), result.get("raw") if isinstance(result, dict) else None, self.cfg.pricing
+        )
         stats["model_calls"] = stats.get("model_calls", 0) + 1
         stats["replans"] = stats.get("replans", 0) + (1 if state.get("plan") else 0)
         parsed = result.get("parsed") if isinstance(result, dict) else None
@@ -178,8 +184,9 @@ class AgentNodes:
             return []
         return self.cfg.recall.recall(thread_id(config), current_task(state), self.cfg.recall_k)
 
-    def _prompt(self, state: AgentState, config: RunnableConfig, summary: str | None = None,
-                start: int | None = None) -> list[AnyMessage]:
+    def _prompt(
+        self, state: AgentState, config: RunnableConfig, summary: str | None = None, start: int | None = None
+    ) -> list[AnyMessage]:
         """System message plus the rounds the context strategy keeps, under budget."""
         view = {**state, "summary": summary if summary is not None else state.get("summary", "")}
         system = self._system(view, self._recalled(state, config))  # type: ignore[arg-type]
@@ -194,16 +201,19 @@ class AgentNodes:
     def _needs_summary(self, state: AgentState, prompt: list[AnyMessage]) -> int | None:
         if self.cfg.strategy != "summary":
             return None
-        full = [prompt[0], *state.get("messages", [])[state.get("summary_upto", 0):]]
+        full = [prompt[0], *state.get("messages", [])[state.get("summary_upto", 0) :]]
         if context.count_tokens(full) <= self.cfg.window * self.cfg.threshold:
             return None
         return context.summary_split(state["messages"], state.get("summary_upto", 0))
 
     def _summary_request(self, state: AgentState, upto: int) -> list[AnyMessage]:
-        return context.render_for_summary(state.get("summary", ""), state["messages"][state.get("summary_upto", 0):upto])
+        return context.render_for_summary(
+            state.get("summary", ""), state["messages"][state.get("summary_upto", 0) : upto]
+        )
 
-    def _after_model(self, state: AgentState, response: Any, prompt: list[AnyMessage],
-                     extra: dict[str, Any]) -> dict[str, Any]:
+    def _after_model(
+        self, state: AgentState, response: Any, prompt: list[AnyMessage], extra: dict[str, Any]
+    ) -> dict[str, Any]:
         stats = add_usage(state.get("stats", {}), response, self.cfg.pricing, prompt=prompt)
         stats["model_calls"] = stats.get("model_calls", 0) + 1
         return {**extra, "messages": [response], "stats": stats}
@@ -279,8 +289,14 @@ class AgentNodes:
             update["messages"] = messages
         if verdict.rejected:
             for rejected in verdict.rejected:
-                emit({"type": "tool_rejected", "id": rejected.tool_call_id, "name": rejected.name,
-                      "error": rejected.text[:300]})
+                emit(
+                    {
+                        "type": "tool_rejected",
+                        "id": rejected.tool_call_id,
+                        "name": rejected.name,
+                        "error": rejected.text[:300],
+                    }
+                )
             stop = self._stop_after_rejection(stats, verdict.reasons)
             stats["validation_retries"] = stats.get("validation_retries", 0) + 1
             stats["repeats"] = stats.get("repeats", 0) + verdict.reasons.count("repeated_calls")
@@ -315,24 +331,40 @@ class AgentNodes:
         calls = [c for c in unanswered_calls(state["messages"]) if needs_approval(self.cfg.tools[c["name"]])]
         if not calls:
             return {}
-        decision = interrupt({"type": "approval", "calls": [{"id": c["id"], "name": c["name"], "args": c["args"]}
-                                                            for c in calls]})
+        decision = interrupt(
+            {"type": "approval", "calls": [{"id": c["id"], "name": c["name"], "args": c["args"]} for c in calls]}
+        )
         denied = [c for c in calls if not approved(decision, c["id"])]
-        return {"messages": [ToolMessage(content="Error: the user denied this call; do not retry it.",
-                                         tool_call_id=c["id"], name=c["name"], status="error") for c in denied]}
+        return {
+            "messages": [
+                ToolMessage(
+                    content="Error: the user denied this call; do not retry it.",
+                    tool_call_id=c["id"],
+                    name=c["name"],
+                    status="error",
+                )
+                for c in denied
+            ]
+        }
 
     def route_approve(self, state: AgentState) -> str:
         return "tools" if unanswered_calls(state.get("messages", [])) else "model"
 
     # --- tools ---------------------------------------------------------------
     def _tool_kwargs(self, state: AgentState) -> dict[str, Any]:
-        return {"timeout": self.cfg.tool_timeout, "budget": self.cfg.tool_result_chars,
-                "time_left": self.cfg.bounds.seconds_left(state.get("stats", {})), "emit": emit}
+        return {
+            "timeout": self.cfg.tool_timeout,
+            "budget": self.cfg.tool_result_chars,
+            "time_left": self.cfg.bounds.seconds_left(state.get("stats", {})),
+            "emit": emit,
+        }
 
     def _after_tools(self, state: AgentState, calls: list[ToolCall], results: list[ToolMessage]) -> dict[str, Any]:
         log = list(state.get("tool_log", []))
-        log += [{"id": c["id"], "name": c["name"], "args": c["args"], "ok": r.status != "error"}
-                for c, r in zip(calls, results, strict=True)]
+        log += [
+            {"id": c["id"], "name": c["name"], "args": c["args"], "ok": r.status != "error"}
+            for c, r in zip(calls, results, strict=True)
+        ]
         update: dict[str, Any] = {"messages": results, "tool_log": log}
         if state.get("plan"):
             update["plan"] = planning.advance(state["plan"], results)
@@ -371,4 +403,13 @@ def approved(decision: Any, call_id: str) -> bool:
     return decision is True
 
 
-__all__ = ["SYSTEM_PROMPT", "AgentNodes", "NodeConfig", "approved", "current_task", "emit", "last_ai", "unanswered_calls"]
+__all__ = [
+    "SYSTEM_PROMPT",
+    "AgentNodes",
+    "NodeConfig",
+    "approved",
+    "current_task",
+    "emit",
+    "last_ai",
+    "unanswered_calls",
+]

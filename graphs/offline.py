@@ -40,9 +40,15 @@ DECLINE_ZH = (
 )
 AGENT_NOTE = "[agent note]"
 STEP_TEXT = {
-    "prime": "Check whether {s} is prime", "factor": "Factorise {s}", "next_prime": "Find the next prime after {s}",
-    "previous_prime": "Find the previous prime before {s}", "calc": "Calculate {s}", "tables": "List the tables",
-    "describe": "Describe table {s}", "count": "Count the rows of table {s}", "search": "Search the web for {s}",
+    "prime": "Check whether {s} is prime",
+    "factor": "Factorise {s}",
+    "next_prime": "Find the next prime after {s}",
+    "previous_prime": "Find the previous prime before {s}",
+    "calc": "Calculate {s}",
+    "tables": "List the tables",
+    "describe": "Describe table {s}",
+    "count": "Count the rows of table {s}",
+    "search": "Search the web for {s}",
 }
 
 
@@ -66,7 +72,7 @@ def current_round(messages: Sequence[BaseMessage]) -> tuple[str, list[BaseMessag
             if message.text.startswith(AGENT_NOTE):
                 final = True
                 continue
-            rest = [m for m in messages[index + 1:] if not (isinstance(m, HumanMessage))]
+            rest = [m for m in messages[index + 1 :] if not (isinstance(m, HumanMessage))]
             return message.text, rest, final
     return "", [], final
 
@@ -81,12 +87,22 @@ class OfflineModel(BaseChatModel):
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any):  # type: ignore[override]
         return self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=self.respond(messages, kwargs.get("tools")))])
 
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
         yield from message_chunks(self.respond(messages, kwargs.get("tools")), run_manager)
 
     # --- the decision ------------------------------------------------------------
@@ -112,8 +128,9 @@ class OfflineModel(BaseChatModel):
         return {"name": tool, "args": dict(intent.args), "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}
 
     def _plan(self, intents: list[Intent]) -> AIMessage:
-        steps = [{"description": STEP_TEXT[i.kind].format(s=i.subject), "tool": i.tool, "status": "pending"}
-                 for i in intents]
+        steps = [
+            {"description": STEP_TEXT[i.kind].format(s=i.subject), "tool": i.tool, "status": "pending"} for i in intents
+        ]
         steps.append({"description": "Compose the answer from the results", "tool": None, "status": "pending"})
         call = {"name": "Plan", "args": {"steps": steps}, "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}
         return AIMessage(content="", id=_id(), tool_calls=[call])
@@ -130,8 +147,11 @@ class OfflineModel(BaseChatModel):
                 lines.append(_missing(intent, chinese))
             elif not ok:
                 message = data.get("message") if isinstance(data, dict) else str(data)
-                lines.append((f"{STEP_TEXT[intent.kind].format(s=intent.subject)}: 失败 — {message}" if chinese else
-                              f"{STEP_TEXT[intent.kind].format(s=intent.subject)}: failed — {message}"))
+                lines.append(
+                    f"{STEP_TEXT[intent.kind].format(s=intent.subject)}: 失败 — {message}"
+                    if chinese
+                    else f"{STEP_TEXT[intent.kind].format(s=intent.subject)}: failed — {message}"
+                )
             else:
                 lines.append(render(intent, data, chinese))
         return "\n".join(lines)
@@ -165,8 +185,9 @@ def _match(intents: list[Intent], results: list[tuple[str, bool, Any]]) -> list[
     used: set[int] = set()
     paired = []
     for intent in intents:
-        index = next((i for i, (name, _, _) in enumerate(results)
-                      if i not in used and resolve_tool(intent.tool, [name])), None)
+        index = next(
+            (i for i, (name, _, _) in enumerate(results) if i not in used and resolve_tool(intent.tool, [name])), None
+        )
         if index is None:
             paired.append((False, None))
             continue
@@ -177,8 +198,11 @@ def _match(intents: list[Intent], results: list[tuple[str, bool, Any]]) -> list[
 
 def _missing(intent: Intent, chinese: bool) -> str:
     step = STEP_TEXT[intent.kind].format(s=intent.subject)
-    return f"{step}: 没有可用的工具结果（工具 {intent.tool} 不可用或未运行）。" if chinese else (
-        f"{step}: no result (the {intent.tool} tool is not available or did not run).")
+    return (
+        f"{step}: 没有可用的工具结果（工具 {intent.tool} 不可用或未运行）。"
+        if chinese
+        else (f"{step}: no result (the {intent.tool} tool is not available or did not run).")
+    )
 
 
 __all__ = ["OfflineModel", "current_round", "resolve_tool"]

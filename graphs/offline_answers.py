@@ -20,7 +20,11 @@ def _factors(data: dict[str, Any]) -> str:
 def _prime(intent: Intent, data: dict[str, Any], zh: bool) -> str:
     n = data.get("n", intent.subject)
     if intent.kind == "next_prime":
-        return f"{n} 之后的下一个素数是 {data.get('next_prime')}。" if zh else f"The next prime after {n} is {data.get('next_prime')}."
+        return (
+            f"{n} 之后的下一个素数是 {data.get('next_prime')}。"
+            if zh
+            else f"The next prime after {n} is {data.get('next_prime')}."
+        )
     if intent.kind == "previous_prime":
         prev = data.get("previous_prime")
         if prev is None:
@@ -50,10 +54,15 @@ def _calc(intent: Intent, data: dict[str, Any], zh: bool) -> str:
 def _tables(data: dict[str, Any], zh: bool) -> str:
     tables = data.get("tables") or []
     names = []
-    for table in tables[:MAX_ITEMS * 3]:
+    for table in tables[: MAX_ITEMS * 3]:
         count = table.get("row_count")
-        names.append(f"{table.get('name')} ({count} 行)" if zh and count is not None else
-                     f"{table.get('name')} ({count} rows)" if count is not None else str(table.get("name")))
+        names.append(
+            f"{table.get('name')} ({count} 行)"
+            if zh and count is not None
+            else f"{table.get('name')} ({count} rows)"
+            if count is not None
+            else str(table.get("name"))
+        )
     more = len(tables) - len(names)
     listing = ", ".join(names) + (f", … (+{more})" if more > 0 else "")
     return f"数据库中有 {len(tables)} 张表：{listing}。" if zh else f"The database has {len(tables)} tables: {listing}."
@@ -61,10 +70,13 @@ def _tables(data: dict[str, Any], zh: bool) -> str:
 
 def _describe(data: dict[str, Any], zh: bool) -> str:
     columns = data.get("columns") or []
-    cols = ", ".join(f"{c.get('name')} {c.get('type') or ''}".strip() + (" PK" if c.get("primary_key") else "")
-                     for c in columns[: MAX_ITEMS * 2])
-    fks = "; ".join(f"{', '.join(fk.get('columns', []))} → {fk.get('references_table')}"
-                    for fk in data.get("foreign_keys") or [])
+    cols = ", ".join(
+        f"{c.get('name')} {c.get('type') or ''}".strip() + (" PK" if c.get("primary_key") else "")
+        for c in columns[: MAX_ITEMS * 2]
+    )
+    fks = "; ".join(
+        f"{', '.join(fk.get('columns', []))} → {fk.get('references_table')}" for fk in data.get("foreign_keys") or []
+    )
     rows = data.get("row_count")
     if zh:
         text = f"表 {data.get('name')} 有 {len(columns)} 列：{cols}。"
@@ -84,9 +96,16 @@ def _count(intent: Intent, data: dict[str, Any], zh: bool) -> str:
 def _search(intent: Intent, data: dict[str, Any], zh: bool) -> str:
     hits = data.get("results") or []
     if not hits:
-        return f"没有找到关于“{intent.subject}”的网页结果。" if zh else f"The web search for '{intent.subject}' found nothing."
-    lines = [f"关于“{intent.subject}”的网页结果（外部内容，未经核实）：" if zh else
-             f"Web results for '{intent.subject}' (external content, unverified):"]
+        return (
+            f"没有找到关于“{intent.subject}”的网页结果。"
+            if zh
+            else f"The web search for '{intent.subject}' found nothing."
+        )
+    lines = [
+        f"关于“{intent.subject}”的网页结果（外部内容，未经核实）："
+        if zh
+        else f"Web results for '{intent.subject}' (external content, unverified):"
+    ]
     lines += [f"- {h.get('title')} — {h.get('url')}" for h in hits[:5]]
     return "\n".join(lines)
 

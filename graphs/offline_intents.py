@@ -45,13 +45,18 @@ _FACTOR = [
     re.compile(rf"{_INT}\s*的?\s*(?:质因数|因数|因式)\s*(?:分解)?"),
 ]
 _NEXT = [
-    re.compile(rf"\b(?:next|smallest)\s+prime\s+(?:number\s+)?(?:after|greater\s+than|above|bigger\s+than|over)\s+{_INT}", re.I),
+    re.compile(
+        rf"\b(?:next|smallest)\s+prime\s+(?:number\s+)?(?:after|greater\s+than|above|bigger\s+than|over)\s+{_INT}", re.I
+    ),
     re.compile(rf"\bprime\s+after\s+{_INT}", re.I),
     re.compile(rf"{_INT}\s*(?:之后|后面|以后)?\s*的?\s*下一个\s*{PRIME_WORD}"),
     re.compile(rf"大于\s*{_INT}\s*的\s*(?:最小的?)?\s*{PRIME_WORD}"),
 ]
 _PREVIOUS = [
-    re.compile(rf"\b(?:previous|largest|last|biggest)\s+prime\s+(?:number\s+)?(?:before|below|less\s+than|under|smaller\s+than)\s+{_INT}", re.I),
+    re.compile(
+        rf"\b(?:previous|largest|last|biggest)\s+prime\s+(?:number\s+)?(?:before|below|less\s+than|under|smaller\s+than)\s+{_INT}",
+        re.I,
+    ),
     re.compile(rf"\bprime\s+before\s+{_INT}", re.I),
     re.compile(rf"{_INT}\s*(?:之前|前面|以前)?\s*的?\s*上一个\s*{PRIME_WORD}"),
     re.compile(rf"小于\s*{_INT}\s*的\s*(?:最大的?)?\s*{PRIME_WORD}"),
@@ -70,7 +75,10 @@ _DESCRIBE = [
     re.compile(rf"{_IDENT}\s*表\s*的?\s*(?:结构|字段|列)"),
 ]
 _COUNT = [
-    re.compile(rf"\bhow\s+many\s+(?:rows|records|entries|lines)\s+(?:are\s+)?(?:there\s+)?(?:in|does)\s+(?:the\s+)?(?:table\s+)?{_IDENT}", re.I),
+    re.compile(
+        rf"\bhow\s+many\s+(?:rows|records|entries|lines)\s+(?:are\s+)?(?:there\s+)?(?:in|does)\s+(?:the\s+)?(?:table\s+)?{_IDENT}",
+        re.I,
+    ),
     re.compile(rf"\bcount\s+(?:the\s+)?(?:rows|records)\s+(?:of|in)\s+(?:the\s+)?(?:table\s+)?{_IDENT}", re.I),
     re.compile(rf"\b(?:row\s+count|number\s+of\s+rows)\s+(?:of|in)\s+(?:the\s+)?(?:table\s+)?{_IDENT}", re.I),
     re.compile(rf"\bhow\s+many\s+{_IDENT}\s+(?:are\s+there|rows|records|do\s+we\s+have|exist)", re.I),
@@ -78,7 +86,9 @@ _COUNT = [
     re.compile(rf"统计\s*{_IDENT}\s*表\s*的?\s*(?:行数|记录数|条数)"),
 ]
 _SEARCH = [
-    re.compile(r"\b(?:search|look\s+up|google)\s+(?:the\s+web\s+|the\s+internet\s+|online\s+)?(?:for\s+|about\s+)?(.+)", re.I),
+    re.compile(
+        r"\b(?:search|look\s+up|google)\s+(?:the\s+web\s+|the\s+internet\s+|online\s+)?(?:for\s+|about\s+)?(.+)", re.I
+    ),
     re.compile(r"\bfind\s+(?:on\s+the\s+web|online)\s+(.+)", re.I),
     re.compile(r"\bweb\s+search\s*:?\s*(?:for\s+)?(.+)", re.I),
     re.compile(r"(?:在网上|上网|网上)?(?:搜索|搜一下|查一下|搜一搜|检索)\s*(?:一下)?\s*[:：]?\s*(.+)"),
@@ -94,13 +104,56 @@ _PRECISION = re.compile(
     re.I,
 )
 _FUNCTIONS = {
-    "sqrt", "sin", "cos", "tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
-    "log", "ln", "log10", "log2", "exp", "abs", "floor", "ceil", "ceiling", "gcd", "lcm", "binomial", "factorial",
-    "pi", "e", "deg", "degrees", "radians", "mod",
+    "sqrt",
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "log",
+    "ln",
+    "log10",
+    "log2",
+    "exp",
+    "abs",
+    "floor",
+    "ceil",
+    "ceiling",
+    "gcd",
+    "lcm",
+    "binomial",
+    "factorial",
+    "pi",
+    "e",
+    "deg",
+    "degrees",
+    "radians",
+    "mod",
 }
 _EXPR_CHARS = re.compile(r"^[\d\s+\-*/^().,%!a-zA-Z_]+$")
-_TRANSLATE = str.maketrans({"×": "*", "÷": "/", "（": "(", "）": ")", "，": ",", "－": "-", "＋": "+", "＊": "*",
-                            "／": "/", "＾": "^", "π": "pi", "√": "sqrt"})
+_TRANSLATE = str.maketrans(
+    {
+        "×": "*",
+        "÷": "/",
+        "（": "(",
+        "）": ")",
+        "，": ",",
+        "－": "-",
+        "＋": "+",
+        "＊": "*",
+        "／": "/",
+        "＾": "^",
+        "π": "pi",
+        "√": "sqrt",
+    }
+)
 
 
 @dataclass
@@ -126,7 +179,7 @@ def _calc(clause: str) -> Intent | None:
     precision = None
     if match := _PRECISION.search(text):
         precision = int(match.group(1) or match.group(2))
-        text = text[: match.start()] + text[match.end():]
+        text = text[: match.start()] + text[match.end() :]
     text = _CALC_TAIL.sub("", _CALC_LEAD.sub("", text)).strip().rstrip("?.")
     if not text or not _EXPR_CHARS.match(text) or not re.search(r"\d|\bpi\b|\be\b", text):
         return None
@@ -174,9 +227,9 @@ def parse_task(task: str) -> list[Intent]:
     """Every intent of a task, in the order written; duplicates dropped."""
     intents: list[Intent] = []
     for clause in _SPLIT.split(task.strip()):
-        if clause and clause.strip() and (intent := parse_clause(clause.strip())):
-            if all((intent.kind, intent.args) != (i.kind, i.args) for i in intents):
-                intents.append(intent)
+        intent = parse_clause(clause.strip()) if clause and clause.strip() else None
+        if intent and all((intent.kind, intent.args) != (i.kind, i.args) for i in intents):
+            intents.append(intent)
     return intents
 
 

@@ -50,8 +50,9 @@ def raw_call(name: str, arguments: str, id: str | None = None) -> AIMessage:
     """A call whose arguments string did not parse, as LangChain reports it (``invalid_tool_calls``)."""
     return AIMessage(
         content="",
-        invalid_tool_calls=[{"name": name, "args": arguments, "id": id or _call_id(), "error": "bad JSON",
-                             "type": "invalid_tool_call"}],
+        invalid_tool_calls=[
+            {"name": name, "args": arguments, "id": id or _call_id(), "error": "bad JSON", "type": "invalid_tool_call"}
+        ],
     )
 
 
@@ -110,22 +111,36 @@ class ScriptedModel(BaseChatModel):
         if self.usage and not message.usage_metadata:
             tokens_in = count_tokens_approximately(messages)
             tokens_out = count_tokens_approximately([message])
-            message.usage_metadata = {"input_tokens": tokens_in, "output_tokens": tokens_out,
-                                      "total_tokens": tokens_in + tokens_out}
+            message.usage_metadata = {
+                "input_tokens": tokens_in,
+                "output_tokens": tokens_out,
+                "total_tokens": tokens_in + tokens_out,
+            }
         return message
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=self._next(messages, kwargs.get("tools")))])
 
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
         message = self._next(messages, kwargs.get("tools"))
         yield from message_chunks(message, run_manager)
 
 
-def message_chunks(message: AIMessage, run_manager: CallbackManagerForLLMRun | None = None
-                   ) -> Iterator[ChatGenerationChunk]:
+def message_chunks(
+    message: AIMessage, run_manager: CallbackManagerForLLMRun | None = None
+) -> Iterator[ChatGenerationChunk]:
     """A message as the chunks a streaming server would send: words, then calls and usage."""
     text = message.content if isinstance(message.content, str) else ""
     words = text.split(" ")
@@ -137,16 +152,28 @@ def message_chunks(message: AIMessage, run_manager: CallbackManagerForLLMRun | N
         if run_manager:
             run_manager.on_llm_new_token(piece, chunk=chunk)
         yield chunk
-    yield ChatGenerationChunk(message=AIMessageChunk(
-        content="",
-        id=message.id,
-        tool_call_chunks=[{"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"], "index": i,
-                           "type": "tool_call_chunk"} for i, c in enumerate(message.tool_calls)]
-        + [{"name": c.get("name"), "args": c.get("args"), "id": c.get("id"), "index": len(message.tool_calls) + i,
-            "type": "tool_call_chunk"} for i, c in enumerate(message.invalid_tool_calls)],
-        usage_metadata=message.usage_metadata,
-        response_metadata=message.response_metadata,
-    ))
+    yield ChatGenerationChunk(
+        message=AIMessageChunk(
+            content="",
+            id=message.id,
+            tool_call_chunks=[
+                {"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"], "index": i, "type": "tool_call_chunk"}
+                for i, c in enumerate(message.tool_calls)
+            ]
+            + [
+                {
+                    "name": c.get("name"),
+                    "args": c.get("args"),
+                    "id": c.get("id"),
+                    "index": len(message.tool_calls) + i,
+                    "type": "tool_call_chunk",
+                }
+                for i, c in enumerate(message.invalid_tool_calls)
+            ],
+            usage_metadata=message.usage_metadata,
+            response_metadata=message.response_metadata,
+        )
+    )
 
 
 __all__ = ["ScriptedModel", "answer", "call", "calls", "message_chunks", "raw_call", "structured"]

@@ -57,8 +57,16 @@ def _finish(call: ToolCall, result: Any, budget: int, started: float, emit: Emit
     cut = truncate(text, budget)
     if cut is not text or not isinstance(message.content, str):
         message = message.model_copy(update={"content": cut})
-    emit({"type": "tool_end", "id": call["id"], "name": call["name"], "ok": message.status != "error",
-          "seconds": round(time.perf_counter() - started, 3), "result": cut[:500]})
+    emit(
+        {
+            "type": "tool_end",
+            "id": call["id"],
+            "name": call["name"],
+            "ok": message.status != "error",
+            "seconds": round(time.perf_counter() - started, 3),
+            "result": cut[:500],
+        }
+    )
     return message
 
 
@@ -72,8 +80,14 @@ def _timeout_for(tool: BaseTool, default: float, limit: float) -> float:
 
 
 async def arun_calls(
-    calls: Sequence[ToolCall], tools: Mapping[str, BaseTool], *, timeout: float, budget: int,
-    time_left: float, emit: Emit = _noop, config: RunnableConfig | None = None,
+    calls: Sequence[ToolCall],
+    tools: Mapping[str, BaseTool],
+    *,
+    timeout: float,
+    budget: int,
+    time_left: float,
+    emit: Emit = _noop,
+    config: RunnableConfig | None = None,
 ) -> list[ToolMessage]:
     """Run calls concurrently on the event loop; one message per call, in call order."""
 
@@ -94,8 +108,14 @@ async def arun_calls(
 
 
 def run_calls(
-    calls: Sequence[ToolCall], tools: Mapping[str, BaseTool], *, timeout: float, budget: int,
-    time_left: float, emit: Emit = _noop, config: RunnableConfig | None = None,
+    calls: Sequence[ToolCall],
+    tools: Mapping[str, BaseTool],
+    *,
+    timeout: float,
+    budget: int,
+    time_left: float,
+    emit: Emit = _noop,
+    config: RunnableConfig | None = None,
 ) -> list[ToolMessage]:
     """The synchronous twin of :func:`arun_calls`, on threads.
 
@@ -112,8 +132,9 @@ def run_calls(
         for call in calls:
             emit({"type": "tool_start", "id": call["id"], "name": call["name"], "args": call["args"]})
             context = contextvars.copy_context()  # tracing and stream writers follow the call into its thread
-            futures[call["id"]] = pool.submit(context.run, tools[call["name"]].invoke,
-                                              {**call, "type": "tool_call"}, config)
+            futures[call["id"]] = pool.submit(
+                context.run, tools[call["name"]].invoke, {**call, "type": "tool_call"}, config
+            )
         messages = []
         for call in calls:
             limit = _timeout_for(tools[call["name"]], timeout, time_left)

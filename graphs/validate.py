@@ -84,7 +84,9 @@ class Verdict:
     counters: dict[str, Any] = field(default_factory=dict)  # tool_calls, per_tool, call_counts after this batch
 
 
-def _collect_calls(message: AIMessage, known: Mapping[str, BaseTool]) -> tuple[list[dict], dict[str, str], AIMessage, bool]:
+def _collect_calls(
+    message: AIMessage, known: Mapping[str, BaseTool]
+) -> tuple[list[dict], dict[str, str], AIMessage, bool]:
     """All calls of the message (valid, invalid, written in text) with parse errors by id."""
     calls: list[dict] = [dict(c) for c in message.tool_calls]
     errors: dict[str, str] = {}
@@ -116,9 +118,7 @@ def _collect_calls(message: AIMessage, known: Mapping[str, BaseTool]) -> tuple[l
     return calls, errors, message, changed
 
 
-def validate_calls(
-    message: AIMessage, tools: Mapping[str, BaseTool], stats: RunStats, bounds: Bounds
-) -> Verdict:
+def validate_calls(message: AIMessage, tools: Mapping[str, BaseTool], stats: RunStats, bounds: Bounds) -> Verdict:
     """Decide, for each call of ``message``, to run it, ask for approval, or reject it."""
     calls, parse_errors, message, changed = _collect_calls(message, tools)
     per_tool = dict(stats.get("per_tool", {}))
@@ -138,7 +138,10 @@ def validate_calls(
         elif (schema_problem := check_arguments(tool, args)) is not None:
             problem = f"invalid arguments for {name}: {schema_problem}. {_schema_hint(tool)}"
         elif total >= bounds.max_tool_calls:
-            problem, reason = f"the run has used all {bounds.max_tool_calls} tool calls; answer with what you have.", "tool_calls"
+            problem, reason = (
+                f"the run has used all {bounds.max_tool_calls} tool calls; answer with what you have.",
+                "tool_calls",
+            )
         elif per_tool.get(name, 0) >= bounds.max_calls_per_tool:
             problem = f"{name} has been called {per_tool[name]} times, its limit for this run; use what it returned."
             reason = "calls_per_tool"
@@ -150,7 +153,9 @@ def validate_calls(
             reason = "repeated_calls"
         if problem is not None:
             verdict.rejected.append(
-                ToolMessage(content=f"Error: {problem}", tool_call_id=call["id"], name=name or "unknown", status="error")
+                ToolMessage(
+                    content=f"Error: {problem}", tool_call_id=call["id"], name=name or "unknown", status="error"
+                )
             )
             verdict.reasons.append(reason)
             continue
@@ -162,8 +167,10 @@ def validate_calls(
 
     if changed:
         verdict.message = message.model_copy(
-            update={"tool_calls": [ToolCall(name=c["name"], args=c["args"], id=c["id"], type="tool_call") for c in calls],
-                    "invalid_tool_calls": []}
+            update={
+                "tool_calls": [ToolCall(name=c["name"], args=c["args"], id=c["id"], type="tool_call") for c in calls],
+                "invalid_tool_calls": [],
+            }
         )
     verdict.changed = changed
     verdict.counters = {"tool_calls": total, "per_tool": per_tool, "call_counts": counts}

@@ -56,8 +56,12 @@ def main() -> None:
         "resume": [answer("resumed and finished")],
     }[mode]
     model = ScriptedModel(replies)
-    graph = build_agent(model=model, tools=[add, block], checkpointer=open_checkpointer(url),
-                        settings=Settings(planning="off", context_strategy="all"))
+    graph = build_agent(
+        model=model,
+        tools=[add, block],
+        checkpointer=open_checkpointer(url),
+        settings=Settings(planning="off", context_strategy="all"),
+    )
     config = {"configurable": {"thread_id": thread}}
     if mode == "resume":
         before = graph.get_state(config)
@@ -66,12 +70,16 @@ def main() -> None:
         before = None
         task = {"first": "add 2 and 3", "second": "and now?", "hang": "block please"}[mode]
         out = graph.invoke({"messages": task}, config)
-    print(json.dumps({
-        "answer": out.get("answer"),
-        "next_before": list(before.next) if before else None,
-        "messages": [[m.type, m.text] for m in out["messages"]],
-        "model_calls": model.calls_made,
-    }))
+    print(
+        json.dumps(
+            {
+                "answer": out.get("answer"),
+                "next_before": list(before.next) if before else None,
+                "messages": [[m.type, m.text] for m in out["messages"]],
+                "model_calls": model.calls_made,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -57,7 +57,6 @@ def pg_database(postgres_dsn):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-
 @pytest.fixture(scope="session")
 def legacy_mcp_python() -> str:
     """A Python with the mcp 1.x SDK, mcp-server-time and langchain-mcp-adapters (bench/_legacy.py).

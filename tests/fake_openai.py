@@ -79,8 +79,11 @@ class FakeOpenAI:
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.status != 200:
-                    self._send(reply.status, {"error": {"message": f"fake failure {reply.status}",
-                                                        "type": "server_error"}}, reply.headers)
+                    self._send(
+                        reply.status,
+                        {"error": {"message": f"fake failure {reply.status}", "type": "server_error"}},
+                        reply.headers,
+                    )
                 elif body.get("stream"):
                     self._stream(reply, body)
                 else:
@@ -114,8 +117,7 @@ class FakeOpenAI:
 
 
 def _usage(reply: Reply) -> dict[str, int]:
-    return {"prompt_tokens": reply.usage[0], "completion_tokens": reply.usage[1],
-            "total_tokens": sum(reply.usage)}
+    return {"prompt_tokens": reply.usage[0], "completion_tokens": reply.usage[1], "total_tokens": sum(reply.usage)}
 
 
 def completion(reply: Reply, body: dict) -> dict[str, Any]:
@@ -123,19 +125,31 @@ def completion(reply: Reply, body: dict) -> dict[str, Any]:
     if reply.reasoning:
         message["reasoning_content"] = reply.reasoning
     if reply.tool_calls:
-        message["tool_calls"] = [{"id": f"call_{i}_{uuid.uuid4().hex[:6]}", "type": "function",
-                                  "function": {"name": name, "arguments": args}}
-                                 for i, (name, args) in enumerate(reply.tool_calls)]
-    return {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
-            "model": body.get("model", "fake"),
-            "choices": [{"index": 0, "message": message,
-                         "finish_reason": "tool_calls" if reply.tool_calls else "stop"}],
-            "usage": _usage(reply)}
+        message["tool_calls"] = [
+            {
+                "id": f"call_{i}_{uuid.uuid4().hex[:6]}",
+                "type": "function",
+                "function": {"name": name, "arguments": args},
+            }
+            for i, (name, args) in enumerate(reply.tool_calls)
+        ]
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "fake"),
+        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if reply.tool_calls else "stop"}],
+        "usage": _usage(reply),
+    }
 
 
 def stream_chunks(reply: Reply, body: dict) -> list[dict[str, Any]]:
-    base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
-            "model": body.get("model", "fake")}
+    base = {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": body.get("model", "fake"),
+    }
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
@@ -145,10 +159,17 @@ def stream_chunks(reply: Reply, body: dict) -> list[dict[str, Any]]:
     chunks += [chunk({"content": piece}) for piece in _pieces(reply.content)]
     for index, (name, args) in enumerate(reply.tool_calls):
         call_id = f"call_{index}_{uuid.uuid4().hex[:6]}"
-        chunks.append(chunk({"tool_calls": [{"index": index, "id": call_id, "type": "function",
-                                             "function": {"name": name, "arguments": ""}}]}))
+        chunks.append(
+            chunk(
+                {
+                    "tool_calls": [
+                        {"index": index, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
+                    ]
+                }
+            )
+        )
         third = max(1, len(args) // 3)
-        for piece in (args[:third], args[third:2 * third], args[2 * third:]):
+        for piece in (args[:third], args[third : 2 * third], args[2 * third :]):
             if piece:
                 chunks.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
     chunks.append(chunk({}, "tool_calls" if reply.tool_calls else "stop"))

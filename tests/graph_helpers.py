@@ -36,8 +36,9 @@ async def _asleep(seconds: float) -> str:
     return f"slept {seconds}"
 
 
-sleep = StructuredTool.from_function(func=_sleep, coroutine=_asleep, name="sleep",
-                                     description="Sleep for some seconds and say so.")
+sleep = StructuredTool.from_function(
+    func=_sleep, coroutine=_asleep, name="sleep", description="Sleep for some seconds and say so."
+)
 
 
 def _erase(table: str) -> str:
@@ -46,8 +47,9 @@ def _erase(table: str) -> str:
 
 
 ERASED: list[str] = []
-erase = StructuredTool.from_function(func=_erase, name="erase", description="Erase a table (destructive).",
-                                     metadata={"destructive": True})
+erase = StructuredTool.from_function(
+    func=_erase, name="erase", description="Erase a table (destructive).", metadata={"destructive": True}
+)
 
 
 def settings(**overrides: Any) -> Settings:
@@ -58,5 +60,9 @@ def settings(**overrides: Any) -> Settings:
 
 
 def agent(model: Any, tools: list[Any] | None = None, checkpointer: Any = False, **overrides: Any):
-    return build_agent(model=model, tools=tools if tools is not None else [add], checkpointer=checkpointer,
-                       settings=settings(**overrides))
+    return build_agent(
+        model=model,
+        tools=tools if tools is not None else [add],
+        checkpointer=checkpointer,
+        settings=settings(**overrides),
+    )

@@ -1,7 +1,7 @@
 """A small MCP server for the client tests: echo, add, sleep, fail, die.
 
-    python mcp_test_server.py            # stdio
-    python mcp_test_server.py --http N   # streamable HTTP on 127.0.0.1:N
+python mcp_test_server.py            # stdio
+python mcp_test_server.py --http N   # streamable HTTP on 127.0.0.1:N
 """
 
 from __future__ import annotations

@@ -9,17 +9,26 @@ import subprocess
 import sys
 
 import pytest
-from fake_openai import FakeOpenAI, Reply, fail
+from fake_openai import FakeOpenAI, Reply
 
 SECRET = "sk-test-VERYSECRET-0123"
 
 
 @pytest.fixture
 def env(tmp_path):
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("AGENT_", "OPENAI_", "DASHSCOPE_", "DEEPSEEK_", "LANGSMITH_", "LANGCHAIN_"))}
-    clean.update({"AGENT_HOME": str(tmp_path / "home"), "AGENT_SEARCH_TIMEOUT": "2", "AGENT_SEARCH_RETRIES": "0",
-                  "PYTHONIOENCODING": "utf-8"})
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AGENT_", "OPENAI_", "DASHSCOPE_", "DEEPSEEK_", "LANGSMITH_", "LANGCHAIN_"))
+    }
+    clean.update(
+        {
+            "AGENT_HOME": str(tmp_path / "home"),
+            "AGENT_SEARCH_TIMEOUT": "2",
+            "AGENT_SEARCH_RETRIES": "0",
+            "PYTHONIOENCODING": "utf-8",
+        }
+    )
     return clean
 
 
@@ -34,8 +43,15 @@ def with_server(env, server):
 
 
 def agent(env, *args, stdin: str | None = None, cwd=None):
-    return subprocess.run([sys.executable, "-m", "agent", *args], capture_output=True, text=True, env=env,
-                          timeout=90, input=stdin, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "agent", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=90,
+        input=stdin,
+        cwd=cwd,
+    )
 
 
 def test_readme_first_command_offline(env):
@@ -79,11 +95,23 @@ def test_thread_continues_across_two_processes(env, server):
 
 def test_streaming_reasoning_apart_usage_and_cost(env, server, tmp_path):
     model_file = tmp_path / "model.json"
-    model_file.write_text(json.dumps({"server_type": "vllm", "model": "qwen3", "url": server.url,
-                                      "api_key": "${OPENAI_API_KEY}", "pay_in": 1000, "pay_out": 2000}))
+    model_file.write_text(
+        json.dumps(
+            {
+                "server_type": "vllm",
+                "model": "qwen3",
+                "url": server.url,
+                "api_key": "${OPENAI_API_KEY}",
+                "pay_in": 1000,
+                "pay_out": 2000,
+            }
+        )
+    )
     e = {**env, "OPENAI_API_KEY": SECRET}
-    server.queue(Reply(reasoning="thinking about primes", tool_calls=[("prime_check", '{"n": "97"}')], usage=(100, 10)),
-                 Reply(content="97 is prime.", reasoning="the tool said so", usage=(200, 20)))
+    server.queue(
+        Reply(reasoning="thinking about primes", tool_calls=[("prime_check", '{"n": "97"}')], usage=(100, 10)),
+        Reply(content="97 is prime.", reasoning="the tool said so", usage=(200, 20)),
+    )
     result = agent(e, "run", "is 97 prime?", "--model-config", str(model_file), "--verbose", "--planning", "off")
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -122,7 +150,10 @@ def test_model_unreachable_exit_code_names_endpoint_not_key(env):
         (["--model", "deepseek:deepseek-chat"], "needs an API key: set DEEPSEEK_API_KEY"),
         (["--model-config", "/nonexistent/model.json"], "no such file"),
         (["--max-model-calls", "0"], "max_model_calls"),
-        (["--checkpointer", "postgresql://u:hunter2pass@127.0.0.1:9/db"], "cannot connect to PostgreSQL at 127.0.0.1:9/db"),
+        (
+            ["--checkpointer", "postgresql://u:hunter2pass@127.0.0.1:9/db"],
+            "cannot connect to PostgreSQL at 127.0.0.1:9/db",
+        ),
     ],
 )
 def test_configuration_errors_exit_2_with_one_line(env, args, message):
@@ -154,8 +185,12 @@ def test_tools_lists_schemas(env):
 
 
 def test_config_masks_secrets(env, tmp_path):
-    e = {**env, "OPENAI_API_KEY": SECRET, "AGENT_MCP_TOKEN": "tok-SECRET-987",
-         "AGENT_DATABASE_URL": "postgresql://me:pa55word@127.0.0.1/db"}
+    e = {
+        **env,
+        "OPENAI_API_KEY": SECRET,
+        "AGENT_MCP_TOKEN": "tok-SECRET-987",
+        "AGENT_DATABASE_URL": "postgresql://me:pa55word@127.0.0.1/db",
+    }
     for args in (["config"], ["config", "--json"]):
         result = agent(e, *args)
         assert result.returncode == 0, result.stderr
@@ -184,10 +219,12 @@ def test_destructive_calls_need_approval(env, server):
 
 
 def test_help_does_not_import_heavy_libraries(env):
-    code = ("import sys, contextlib, io\nfrom agent.cli import build_parser\n"
-            "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
-            "    build_parser().parse_args(['--help'])\n"
-            "print(sorted(m for m in ('langgraph', 'langchain_core', 'sympy', 'openai', 'mcp') if m in sys.modules))")
+    code = (
+        "import sys, contextlib, io\nfrom agent.cli import build_parser\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "    build_parser().parse_args(['--help'])\n"
+        "print(sorted(m for m in ('langgraph', 'langchain_core', 'sympy', 'openai', 'mcp') if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=30)
     assert result.stdout.strip() == "[]"
     assert "exit codes" in agent(env, "--help").stdout + agent(env, "run", "--help").stdout
@@ -208,9 +245,14 @@ def test_pseudo_terminal_renders_streamed_output(env):
     import select
 
     main, secondary = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "agent", "run", "Is 3214567 prime?"], stdin=secondary,
-                            stdout=secondary, stderr=secondary, env={**env, "TERM": "xterm-256color",
-                                                                     "COLUMNS": "120"}, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent", "run", "Is 3214567 prime?"],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env={**env, "TERM": "xterm-256color", "COLUMNS": "120"},
+        close_fds=True,
+    )
     os.close(secondary)
     output = b""
     while True:
@@ -249,9 +291,15 @@ def test_chat_ctrl_c_stops_the_answer_and_keeps_the_thread(env, server):
     e = with_server(env, server)
     server.queue(Reply(content="too slow to wait for", delay=4), Reply(content="second answer"))
     main, secondary = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "agent", "chat", "--thread", "k1"], stdin=secondary,
-                            stdout=secondary, stderr=secondary, env={**e, "TERM": "dumb"}, close_fds=True,
-                            preexec_fn=_controlling_terminal)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent", "chat", "--thread", "k1"],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env={**e, "TERM": "dumb"},
+        close_fds=True,
+        preexec_fn=_controlling_terminal,
+    )
     os.close(secondary)
     seen = b""
 

@@ -47,8 +47,14 @@ def test_all_keeps_everything():
 
 def test_last_rounds_keeps_the_last_n_rounds_under_budget():
     model = ScriptedModel([chatty], cycle=True)
-    graph = agent(model, checkpointer=InMemorySaver(), context_strategy="last_rounds", context_rounds=3,
-                  context_window=WINDOW, summary_threshold=THRESHOLD)
+    graph = agent(
+        model,
+        checkpointer=InMemorySaver(),
+        context_strategy="last_rounds",
+        context_rounds=3,
+        context_window=WINDOW,
+        summary_threshold=THRESHOLD,
+    )
     run_turns(graph, 10)
     for prompt in model.prompts:
         assert count_tokens(prompt) <= BUDGET
@@ -60,10 +66,13 @@ def test_last_rounds_keeps_the_last_n_rounds_under_budget():
 def test_summary_folds_old_rounds_and_keeps_prompts_under_budget():
     model = ScriptedModel([chatty], cycle=True)
     summarizer = ScriptedModel([lambda m: AIMessage(f"SUMMARY of {len(m[-1].text)} chars")], cycle=True)
-    graph = build_agent(model=model, tools=[add], checkpointer=InMemorySaver(), summary_model=summarizer,
-                        settings=make_settings(context_strategy="summary",
-                                                                      context_window=WINDOW,
-                                                                      summary_threshold=THRESHOLD))
+    graph = build_agent(
+        model=model,
+        tools=[add],
+        checkpointer=InMemorySaver(),
+        summary_model=summarizer,
+        settings=make_settings(context_strategy="summary", context_window=WINDOW, summary_threshold=THRESHOLD),
+    )
     out = run_turns(graph, 12)
     assert summarizer.calls_made >= 2  # a rolling summary, renewed as the thread grows
     assert out["summary"].startswith("SUMMARY") and out["summary_upto"] > 0
@@ -81,24 +90,33 @@ def test_summary_folds_old_rounds_and_keeps_prompts_under_budget():
 def test_summary_failure_falls_back_to_the_budget_cut():
     model = ScriptedModel([chatty], cycle=True)
     broken = ScriptedModel([])  # raises on every call
-    graph = build_agent(model=model, tools=[add], checkpointer=InMemorySaver(), summary_model=broken,
-                        settings=make_settings(context_strategy="summary",
-                                                                      context_window=WINDOW,
-                                                                      summary_threshold=THRESHOLD))
+    graph = build_agent(
+        model=model,
+        tools=[add],
+        checkpointer=InMemorySaver(),
+        summary_model=broken,
+        settings=make_settings(context_strategy="summary", context_window=WINDOW, summary_threshold=THRESHOLD),
+    )
     out = run_turns(graph, 8)
     assert out["stop_reason"] == "answered"
     assert all(count_tokens(p) <= BUDGET for p in model.prompts)
 
 
 def _recall_graph(model, store):
-    settings = make_settings(context_strategy="recall", context_rounds=2, recall_k=1,
-                                                    context_window=WINDOW, summary_threshold=THRESHOLD)
+    settings = make_settings(
+        context_strategy="recall", context_rounds=2, recall_k=1, context_window=WINDOW, summary_threshold=THRESHOLD
+    )
     return build_agent(model=model, tools=[add], checkpointer=InMemorySaver(), store=store, settings=settings)
 
 
 def check_recall(store):
-    topics = ["the capital of France is Paris", "my cat is called Miso", "the train leaves at nine",
-              "the password hint is blue", "invoices are due on Friday"]
+    topics = [
+        "the capital of France is Paris",
+        "my cat is called Miso",
+        "the train leaves at nine",
+        "the password hint is blue",
+        "invoices are due on Friday",
+    ]
     model = ScriptedModel([lambda m: AIMessage("noted: " + m[-1].text[:60])], cycle=True)
     graph = _recall_graph(model, store)
     config = {"configurable": {"thread_id": "r"}}
@@ -136,8 +154,14 @@ def test_hashing_embeddings_are_deterministic_and_rank_by_overlap():
 
 
 def test_rounds_never_split_tool_pairs():
-    messages = [HumanMessage("a"), AIMessage("", tool_calls=[{"name": "add", "args": {}, "id": "1"}]),
-                ToolMessage("2", tool_call_id="1"), AIMessage("done"), HumanMessage("b"), AIMessage("ok")]
+    messages = [
+        HumanMessage("a"),
+        AIMessage("", tool_calls=[{"name": "add", "args": {}, "id": "1"}]),
+        ToolMessage("2", tool_call_id="1"),
+        AIMessage("done"),
+        HumanMessage("b"),
+        AIMessage("ok"),
+    ]
     rounds = split_rounds(messages)
     assert [len(r) for r in rounds] == [4, 2]
 
@@ -146,12 +170,20 @@ def test_calls_left_open_by_an_interrupted_run_are_closed_in_the_prompt():
     """Ctrl-C or a killed process can leave a call unanswered; the next prompt stays valid."""
     from graphs.context import close_open_calls
 
-    messages = [HumanMessage("a"), AIMessage("", tool_calls=[{"name": "add", "args": {}, "id": "1"},
-                                                             {"name": "add", "args": {}, "id": "2"}]),
-                ToolMessage("3", tool_call_id="1"), HumanMessage("b")]
+    messages = [
+        HumanMessage("a"),
+        AIMessage("", tool_calls=[{"name": "add", "args": {}, "id": "1"}, {"name": "add", "args": {}, "id": "2"}]),
+        ToolMessage("3", tool_call_id="1"),
+        HumanMessage("b"),
+    ]
     closed = close_open_calls(messages)
-    assert [type(m).__name__ for m in closed] == ["HumanMessage", "AIMessage", "ToolMessage", "ToolMessage",
-                                                  "HumanMessage"]
+    assert [type(m).__name__ for m in closed] == [
+        "HumanMessage",
+        "AIMessage",
+        "ToolMessage",
+        "ToolMessage",
+        "HumanMessage",
+    ]
     assert closed[3].tool_call_id == "2" and "interrupted" in closed[3].text
     assert_pairs_intact(closed)
 

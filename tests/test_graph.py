@@ -42,8 +42,9 @@ def test_trivial_task_skips_plan_in_auto_mode():
 def test_replan_after_failed_step():
     first = Plan(steps=[PlanStep(description="try failing", tool="fail"), PlanStep(description="answer")])
     second = Plan(steps=[PlanStep(description="add instead", tool="add")])
-    model = ScriptedModel([structured(first), call("fail", reason="x"), structured(second), call("add", a=1, b=1),
-                           answer("2")])
+    model = ScriptedModel(
+        [structured(first), call("fail", reason="x"), structured(second), call("add", a=1, b=1), answer("2")]
+    )
     out = agent(model, tools=[add, fail], planning="always").invoke({"messages": "do it"})
     model.assert_exhausted()
     assert out["answer"] == "2"
@@ -92,7 +93,7 @@ def test_python_literals_repaired_and_checked_by_schema():
         'Let me add.\n<tool_call>\n{"name": "add", "arguments": {"a": 2, "b": 3}}\n</tool_call>',
         '{"name": "add", "parameters": {"a": 2, "b": 3}}',
         '```json\n{"name": "add", "arguments": "{\\"a\\": 2, \\"b\\": 3}"}\n```',
-        "<function=add>{\"a\": 2, \"b\": 3}</function>",
+        '<function=add>{"a": 2, "b": 3}</function>',
     ],
 )
 def test_tool_calls_written_in_text_are_run(content):
@@ -151,8 +152,10 @@ def test_model_calls_bound_gives_best_effort_answer():
 
 def test_tool_calls_bound_stops_and_asks_model_for_final_answer():
     counter = iter(range(100))
-    replies = [lambda m: call("add", a=next(counter), b=1)] * 2 + [lambda m: call("add", a=99, b=1),
-                                                                    answer("partial: 1 and 2")]
+    replies = [lambda m: call("add", a=next(counter), b=1)] * 2 + [
+        lambda m: call("add", a=99, b=1),
+        answer("partial: 1 and 2"),
+    ]
     model = ScriptedModel(replies)
     out = agent(model, max_tool_calls=2).invoke({"messages": "loop"})
     assert out["stop_reason"] == "tool_calls"
@@ -233,8 +236,9 @@ def test_tool_errors_become_readable_tool_messages():
 
 
 def test_concurrent_tool_calls_sync():
-    model = ScriptedModel([calls(("sleep", {"seconds": 0.5}), ("sleep", {"seconds": 0.51}),
-                                 ("sleep", {"seconds": 0.52})), answer("done")])
+    model = ScriptedModel(
+        [calls(("sleep", {"seconds": 0.5}), ("sleep", {"seconds": 0.51}), ("sleep", {"seconds": 0.52})), answer("done")]
+    )
     started = time.perf_counter()
     out = agent(model, tools=[sleep]).invoke({"messages": "x"})
     elapsed = time.perf_counter() - started

@@ -42,8 +42,9 @@ def free_port() -> int:
 @pytest.fixture
 def http_server():
     port = free_port()
-    proc = subprocess.Popen([sys.executable, SERVER, "--http", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, SERVER, "--http", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
@@ -110,8 +111,11 @@ def test_hanging_call_times_out():
 
 
 def test_server_that_fails_to_start_is_named_and_the_others_go_on():
-    servers = {"good": STDIO, "missing": ServerConfig(command="/nonexistent/mcp-server"),
-               "broken": ServerConfig(command=sys.executable, args=[SERVER], env={"TEST_SERVER_FAIL_START": "1"})}
+    servers = {
+        "good": STDIO,
+        "missing": ServerConfig(command="/nonexistent/mcp-server"),
+        "broken": ServerConfig(command=sys.executable, args=[SERVER], env={"TEST_SERVER_FAIL_START": "1"}),
+    }
     with MCPToolbox(servers, connect_timeout=20) as box:
         assert set(box.errors) == {"missing", "broken"}
         assert "No such file" in box.errors["missing"]
@@ -144,10 +148,17 @@ def test_config_file_env_expansion_and_default_location(tmp_path, monkeypatch):
     monkeypatch.setenv("MY_TOKEN", "tok-123")
     home = tmp_path / "home"
     home.mkdir()
-    (home / "mcp.json").write_text(json.dumps({"mcpServers": {
-        "t": {"command": sys.executable, "args": [SERVER], "env": {"TOKEN": "${MY_TOKEN}"}},
-        "off": {"command": "nothing", "disabled": True},
-        "remote": {"url": "http://127.0.0.1:1/mcp", "headers": {"Authorization": "Bearer ${MY_TOKEN}"}}}}))
+    (home / "mcp.json").write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "t": {"command": sys.executable, "args": [SERVER], "env": {"TOKEN": "${MY_TOKEN}"}},
+                    "off": {"command": "nothing", "disabled": True},
+                    "remote": {"url": "http://127.0.0.1:1/mcp", "headers": {"Authorization": "Bearer ${MY_TOKEN}"}},
+                }
+            }
+        )
+    )
     config = load_config(home / "mcp.json").enabled()
     assert set(config) == {"t", "remote"}
     assert config["t"].env == {"TOKEN": "tok-123"} and config["remote"].headers["Authorization"] == "Bearer tok-123"
@@ -199,8 +210,9 @@ def test_offline_agent_answers_through_an_mcp_tool(tmp_path):
 
     home = tmp_path / "home"
     home.mkdir()
-    (home / "mcp.json").write_text(json.dumps({"mcpServers": {
-        "primes": {"command": sys.executable, "args": ["-m", "mcp_servers.primes"]}}}))
+    (home / "mcp.json").write_text(
+        json.dumps({"mcpServers": {"primes": {"command": sys.executable, "args": ["-m", "mcp_servers.primes"]}}})
+    )
     try:
         mcp_tools = configured_tools(Settings(home=home))
         graph = build_agent(tools=mcp_tools, checkpointer=False, settings=Settings(home=home))

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from graph_helpers import add, agent
+from graph_helpers import agent
 from langchain_core.messages import AIMessage, HumanMessage
 
 from graphs.memory import open_checkpointer
@@ -20,8 +20,9 @@ PROC = str(Path(__file__).with_name("agent_proc.py"))
 
 
 def run_proc(url: str, thread: str, mode: str, **env: str) -> dict:
-    result = subprocess.run([sys.executable, PROC, url, thread, mode], capture_output=True, text=True, timeout=60,
-                            env={**os.environ, **env})
+    result = subprocess.run(
+        [sys.executable, PROC, url, thread, mode], capture_output=True, text=True, timeout=60, env={**os.environ, **env}
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -47,8 +48,12 @@ def test_thread_continues_in_a_new_process_postgres(pg_database):
 
 def check_killed_run_resumes(url: str, tmp_path: Path) -> None:
     marker = tmp_path / "blocked"
-    proc = subprocess.Popen([sys.executable, PROC, url, "crash", "hang"], env={**os.environ,
-                            "BLOCK_MARKER": str(marker)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, PROC, url, "crash", "hang"],
+        env={**os.environ, "BLOCK_MARKER": str(marker)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.time() + 60
         while not marker.exists():

@@ -29,8 +29,10 @@ def server():
 
 
 def model_for(server, **kw):
-    return build_chat_model(ModelChoice(provider="vllm", model="qwen3", base_url=server.url,
-                                        api_key=SecretStr("sk-test-KEEPOUT"), **kw), max_retries=kw.pop("r", 3))
+    return build_chat_model(
+        ModelChoice(provider="vllm", model="qwen3", base_url=server.url, api_key=SecretStr("sk-test-KEEPOUT"), **kw),
+        max_retries=kw.pop("r", 3),
+    )
 
 
 def test_non_streaming_answer_reasoning_and_usage(server):
@@ -43,8 +45,14 @@ def test_non_streaming_answer_reasoning_and_usage(server):
 
 
 def test_streaming_tool_call_deltas_reasoning_and_usage_chunk(server):
-    server.queue(Reply(content="let me compute", reasoning="need a tool",
-                       tool_calls=[("add", '{"a": 20, "b": 22}'), ("add", '{"a": 1, "b": 2}')], usage=(40, 9)))
+    server.queue(
+        Reply(
+            content="let me compute",
+            reasoning="need a tool",
+            tool_calls=[("add", '{"a": 20, "b": 22}'), ("add", '{"a": 1, "b": 2}')],
+            usage=(40, 9),
+        )
+    )
     chunks = list(model_for(server).stream([HumanMessage("hi")]))
     full = chunks[0]
     for chunk in chunks[1:]:
@@ -58,7 +66,7 @@ def test_streaming_tool_call_deltas_reasoning_and_usage_chunk(server):
 
 def test_429_with_retry_after_is_retried(server):
     server.queue(fail(429, retry_after="1"), Reply(content="finally"))
-    started = time.monotonic()
+    time.monotonic()
     assert model_for(server).invoke([HumanMessage("hi")]).text == "finally"
     assert len(server.requests) == 2
     assert server.times[1] - server.times[0] >= 0.9  # the server's Retry-After was honoured
@@ -75,15 +83,20 @@ def test_500_is_retried_then_reported(server):
 
 def test_reasoning_is_never_sent_back(server):
     server.queue(Reply(content="second"))
-    history = [HumanMessage("q"), AIMessage("first", additional_kwargs={"reasoning_content": "PRIVATE THOUGHTS"}),
-               HumanMessage("again")]
+    history = [
+        HumanMessage("q"),
+        AIMessage("first", additional_kwargs={"reasoning_content": "PRIVATE THOUGHTS"}),
+        HumanMessage("again"),
+    ]
     model_for(server).invoke(history)
     assert "PRIVATE THOUGHTS" not in json.dumps(server.requests[0])
 
 
 def test_graph_over_http_streams_tools_and_records_usage_and_cost(server):
-    server.queue(Reply(reasoning="plan it", tool_calls=[("add", '{"a": 2, "b": 3}')], usage=(100, 10)),
-                 Reply(content="The sum is 5.", usage=(150, 20)))
+    server.queue(
+        Reply(reasoning="plan it", tool_calls=[("add", '{"a": 2, "b": 3}')], usage=(100, 10)),
+        Reply(content="The sum is 5.", usage=(150, 20)),
+    )
     graph = agent(model_for(server), price_in=2.0, price_out=8.0)
     tokens, state = [], {}
     for mode, chunk in graph.stream({"messages": "add 2 and 3"}, stream_mode=["messages", "values"]):
@@ -111,8 +124,11 @@ def test_malformed_tool_arguments_from_the_server_are_repaired(server):
 
 
 def test_unrepairable_arguments_get_a_corrective_retry(server):
-    server.queue(Reply(tool_calls=[("add", '{"a": 2, "b": ')]), Reply(tool_calls=[("add", '{"a": 2, "b": 3}')]),
-                 Reply(content="5"))
+    server.queue(
+        Reply(tool_calls=[("add", '{"a": 2, "b": ')]),
+        Reply(tool_calls=[("add", '{"a": 2, "b": 3}')]),
+        Reply(content="5"),
+    )
     out = agent(model_for(server), tools=[add]).invoke({"messages": "add"})
     tools = [m for m in out["messages"] if m.type == "tool"]
     assert tools[0].status == "error" and "could not be read" in tools[0].text and tools[1].text == "5"
@@ -122,8 +138,10 @@ def test_model_failure_is_one_line_naming_the_endpoint_and_thread_survives(serve
     from langgraph.checkpoint.memory import InMemorySaver
 
     server.queue(fail(500), fail(500))
-    model = build_chat_model(ModelChoice(provider="vllm", model="m", base_url=server.url,
-                                         api_key=SecretStr("sk-test-KEEPOUT")), max_retries=1)
+    model = build_chat_model(
+        ModelChoice(provider="vllm", model="m", base_url=server.url, api_key=SecretStr("sk-test-KEEPOUT")),
+        max_retries=1,
+    )
     graph = agent(model, checkpointer=InMemorySaver())
     config = {"configurable": {"thread_id": "t"}}
     out = graph.invoke({"messages": "hello"}, config)
@@ -140,16 +158,36 @@ def test_fallback_model_answers_when_the_first_fails(server):
 
     server.queue(fail(500), fail(500))
     primary = build_chat_model(ModelChoice(provider="vllm", model="m", base_url=server.url), max_retries=1)
-    graph = build_agent(model=primary, fallback=ScriptedModel(["from the fallback"]), tools=[add],
-                        checkpointer=False, settings=Settings(planning="off"))
+    graph = build_agent(
+        model=primary,
+        fallback=ScriptedModel(["from the fallback"]),
+        tools=[add],
+        checkpointer=False,
+        settings=Settings(planning="off"),
+    )
     assert graph.invoke({"messages": "x"})["answer"] == "from the fallback"
 
 
 def test_no_think_and_limits_reach_the_request(server, tmp_path):
     path = tmp_path / "model.json"
-    path.write_text(json.dumps({"model_type": "qwen", "server_type": "vllm", "model": "qwen3-8b", "url": server.url,
-                                "api_key": "${MY_TEST_KEY}", "pay_in": 1.5, "pay_out": 6, "input_tokens": 4096,
-                                "out_tokens": 256, "temperature": 0.1, "timeout": 5, "no_think": True}))
+    path.write_text(
+        json.dumps(
+            {
+                "model_type": "qwen",
+                "server_type": "vllm",
+                "model": "qwen3-8b",
+                "url": server.url,
+                "api_key": "${MY_TEST_KEY}",
+                "pay_in": 1.5,
+                "pay_out": 6,
+                "input_tokens": 4096,
+                "out_tokens": 256,
+                "temperature": 0.1,
+                "timeout": 5,
+                "no_think": True,
+            }
+        )
+    )
     import os
 
     os.environ["MY_TEST_KEY"] = "sk-from-env"
@@ -203,7 +241,10 @@ def test_provider_resolution(monkeypatch):
     monkeypatch.setenv("DEEPSEEK_API_KEY", "sk-deep")
     choice = choose_model(Settings(model="deepseek:deepseek-reasoner"))
     assert (choice.provider, choice.model, choice.api_key.get_secret_value()) == (
-        "deepseek", "deepseek-reasoner", "sk-deep")
+        "deepseek",
+        "deepseek-reasoner",
+        "sk-deep",
+    )
     monkeypatch.delenv("DASHSCOPE_API_KEY")
     monkeypatch.delenv("DEEPSEEK_API_KEY")
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # a local server needs no key

@@ -34,8 +34,9 @@ def test_primality_in_english_and_chinese(graph, task):
     assert is_prime_by_trial(3214567)
     out = ask(graph, task)
     assert out["stop_reason"] == "answered"
-    assert out["tool_log"] == [{"id": out["tool_log"][0]["id"], "name": "prime_check",
-                                "args": {"n": "3214567", "factorize": True}, "ok": True}]
+    assert out["tool_log"] == [
+        {"id": out["tool_log"][0]["id"], "name": "prime_check", "args": {"n": "3214567", "factorize": True}, "ok": True}
+    ]
     if "是" in task:
         assert out["answer"].startswith(BANNER_ZH) and "3214567 是素数" in out["answer"]
     else:
@@ -68,8 +69,12 @@ def test_arithmetic(graph):
 def test_database_questions_against_the_demo_database(graph):
     home = graph[1]
     with sqlite3.connect(home / "demo.sqlite") as conn:
-        names = sorted(r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view') "
-                                                  "AND name NOT LIKE 'sqlite_%'"))
+        names = sorted(
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%'"
+            )
+        )
         customers = conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
         columns = [r[1] for r in conn.execute("PRAGMA table_info(orders)")]
     listing = ask(graph, "list the tables")["answer"]
@@ -89,8 +94,11 @@ def test_web_search_without_network_fails_cleanly(graph):
 
 def test_two_tasks_are_planned_and_run_concurrently(graph):
     out = ask(graph, "Is 97 prime and what is 2^10?")
-    assert [s["description"] for s in out["plan"]] == ["Check whether 97 is prime", "Calculate 2^10",
-                                                       "Compose the answer from the results"]
+    assert [s["description"] for s in out["plan"]] == [
+        "Check whether 97 is prime",
+        "Calculate 2^10",
+        "Compose the answer from the results",
+    ]
     assert all(s["status"] == "done" for s in out["plan"])
     calls_message = next(m for m in out["messages"] if isinstance(m, AIMessage) and m.tool_calls)
     assert {c["name"] for c in calls_message.tool_calls} == {"prime_check", "calculator"}  # one step, both calls

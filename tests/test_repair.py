@@ -50,11 +50,15 @@ def test_parse_arguments_refuses_without_evaluating(raw, tmp_path):
 
 
 def test_qwen_tool_call_blocks():
-    text = ('I will compute.\n<tool_call>\n{"name": "calculator", "arguments": {"expression": "2+2"}}\n</tool_call>\n'
-            '<tool_call>{"name": "web_search", "arguments": {"query": "x"}}</tool_call>')
+    text = (
+        'I will compute.\n<tool_call>\n{"name": "calculator", "arguments": {"expression": "2+2"}}\n</tool_call>\n'
+        '<tool_call>{"name": "web_search", "arguments": {"query": "x"}}</tool_call>'
+    )
     calls, rest = extract_text_tool_calls(text, KNOWN)
-    assert [(c["name"], c["args"]) for c in calls] == [("calculator", {"expression": "2+2"}),
-                                                       ("web_search", {"query": "x"})]
+    assert [(c["name"], c["args"]) for c in calls] == [
+        ("calculator", {"expression": "2+2"}),
+        ("web_search", {"query": "x"}),
+    ]
     assert rest == "I will compute."
     assert all(c["id"].startswith("call_") for c in calls)
 
@@ -62,8 +66,11 @@ def test_qwen_tool_call_blocks():
 def test_bare_json_llama_style_and_lists():
     calls, _ = extract_text_tool_calls('{"name": "calculator", "parameters": {"expression": "1+1"}}', KNOWN)
     assert calls[0]["args"] == {"expression": "1+1"}
-    calls, _ = extract_text_tool_calls('[{"name": "calculator", "arguments": {"expression": "1"}}, '
-                                       '{"name": "web_search", "arguments": {"query": "q"}}]', KNOWN)
+    calls, _ = extract_text_tool_calls(
+        '[{"name": "calculator", "arguments": {"expression": "1"}}, '
+        '{"name": "web_search", "arguments": {"query": "q"}}]',
+        KNOWN,
+    )
     assert [c["name"] for c in calls] == ["calculator", "web_search"]
 
 

@@ -94,9 +94,7 @@ class ToolSpec(Generic[In, Out]):
         try:
             return self.input_model.model_validate(arguments)
         except ValidationError as err:
-            raise ToolError(
-                f"invalid arguments for {self.name}: {describe_validation_error(err)}"
-            ) from None
+            raise ToolError(f"invalid arguments for {self.name}: {describe_validation_error(err)}") from None
 
     def call(self, arguments: dict[str, Any]) -> Out:
         """Parse and run. Raises :class:`ToolError` only, whatever went wrong."""

@@ -100,7 +100,8 @@ class CalculatorResult(BaseModel):
     expression: str = Field(description="The input as understood, in Python syntax (2^10 -> 2 ** 10).")
     variable: str | None = Field(description="The variable used by solve, diff and integrate.")
     exact: str | None = Field(
-        description=f"The exact result in sympy syntax, e.g. sqrt(2)*pi; None when longer than {MAX_EXACT_CHARS} characters."
+        description="The exact result in sympy syntax, e.g. sqrt(2)*pi; "
+        f"None when longer than {MAX_EXACT_CHARS} characters."
     )
     exact_chars: int = Field(description="Length of the exact form (the number of digits for an integer).")
     decimal: str | None = Field(description="The value to `precision` significant digits; None if not a number.")

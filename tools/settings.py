@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -60,8 +61,12 @@ class Settings(BaseSettings):
 
     # --- calculator and primes --------------------------------------------
     calc_timeout: float = Field(default=3.0, gt=0, le=120, description="Seconds one calculation may run.")
-    prime_max_digits: int = Field(default=1000, ge=1, le=100_000, description="Largest number of digits the prime tool accepts.")
-    prime_factor_timeout: float = Field(default=3.0, gt=0, le=120, description="Seconds spent trying to factor a composite.")
+    prime_max_digits: int = Field(
+        default=1000, ge=1, le=100_000, description="Largest number of digits the prime tool accepts."
+    )
+    prime_factor_timeout: float = Field(
+        default=3.0, gt=0, le=120, description="Seconds spent trying to factor a composite."
+    )
 
     # --- web search --------------------------------------------------------
     search_timeout: float = Field(default=10.0, gt=0, le=120, description="Seconds per web search request.")
@@ -70,7 +75,9 @@ class Settings(BaseSettings):
         default="duckduckgo",
         description="ddgs engine: duckduckgo, or auto (ddgs tries several engines: wikipedia, brave, mojeek, ...).",
     )
-    search_region: str = Field(default="wt-wt", description="Default search region, e.g. us-en, cn-zh, wt-wt (no region).")
+    search_region: str = Field(
+        default="wt-wt", description="Default search region, e.g. us-en, cn-zh, wt-wt (no region)."
+    )
 
     # --- the graph: planning, bounds, tool execution ----------------------
     planning: Literal["auto", "always", "off"] = Field(
@@ -79,13 +86,21 @@ class Settings(BaseSettings):
     max_model_calls: int = Field(default=12, ge=1, le=1000, description="Model calls per run.")
     max_tool_calls: int = Field(default=24, ge=0, le=10_000, description="Tool calls per run, all tools together.")
     max_calls_per_tool: int = Field(default=10, ge=1, le=10_000, description="Calls of any one tool per run.")
-    max_repeats: int = Field(default=2, ge=1, le=100, description="How often the very same call (tool and arguments) may run per run.")
-    max_validation_retries: int = Field(default=3, ge=0, le=50, description="Corrective retries after invalid tool calls.")
+    max_repeats: int = Field(
+        default=2, ge=1, le=100, description="How often the very same call (tool and arguments) may run per run."
+    )
+    max_validation_retries: int = Field(
+        default=3, ge=0, le=50, description="Corrective retries after invalid tool calls."
+    )
     max_seconds: float = Field(default=300.0, gt=0, description="Wall-clock seconds per run.")
     max_tokens: int = Field(default=200_000, ge=1, description="Model tokens (input + output) per run.")
-    max_cost: float = Field(default=1.0, ge=0, description="Model cost per run, in the currency of the prices; 0 means no limit.")
+    max_cost: float = Field(
+        default=1.0, ge=0, description="Model cost per run, in the currency of the prices; 0 means no limit."
+    )
     tool_timeout: float = Field(default=30.0, gt=0, le=3600, description="Seconds one tool call may take.")
-    tool_result_chars: int = Field(default=8000, ge=200, le=1_000_000, description="Characters of a tool result the model sees.")
+    tool_result_chars: int = Field(
+        default=8000, ge=200, le=1_000_000, description="Characters of a tool result the model sees."
+    )
 
     # --- memory --------------------------------------------------------------
     checkpointer: str | None = Field(
@@ -97,12 +112,18 @@ class Settings(BaseSettings):
         default="summary", description="How a long conversation is fitted into the model's context window."
     )
     context_rounds: int = Field(default=8, ge=1, le=1000, description="Rounds kept verbatim by last_rounds and recall.")
-    context_window: int = Field(default=32_000, ge=512, description="The model's context window in tokens (a model config's input_tokens wins).")
-    summary_threshold: float = Field(default=0.7, gt=0.05, lt=1.0, description="Share of the window that triggers a rolling summary.")
+    context_window: int = Field(
+        default=32_000, ge=512, description="The model's context window in tokens (a model config's input_tokens wins)."
+    )
+    summary_threshold: float = Field(
+        default=0.7, gt=0.05, lt=1.0, description="Share of the window that triggers a rolling summary."
+    )
     recall_k: int = Field(default=3, ge=1, le=50, description="Earlier rounds recalled by similarity.")
 
     # --- models --------------------------------------------------------------
-    model: str | None = Field(default=None, description="Model name; with no model and no key the offline model answers.")
+    model: str | None = Field(
+        default=None, description="Model name; with no model and no key the offline model answers."
+    )
     provider: str | None = Field(default=None, description="openai, dashscope, deepseek, ollama, vllm or a base URL.")
     model_config_path: Path | None = Field(
         default=None,

@@ -55,8 +55,15 @@ def _broken(err: BaseException) -> bool:
         err = err.exceptions[0]
     if isinstance(err, MCPError):
         return err.code == CONNECTION_CLOSED
-    return isinstance(err, anyio.ClosedResourceError | anyio.BrokenResourceError | anyio.EndOfStream | OSError
-                      | ConnectionError | EOFError) or type(err).__module__.startswith(("httpx", "httpcore"))
+    return isinstance(
+        err,
+        anyio.ClosedResourceError
+        | anyio.BrokenResourceError
+        | anyio.EndOfStream
+        | OSError
+        | ConnectionError
+        | EOFError,
+    ) or type(err).__module__.startswith(("httpx", "httpcore"))
 
 
 @dataclass
@@ -78,8 +85,14 @@ class _Link:
 class MCPToolbox:
     """Sessions to a set of MCP servers, and their tools as LangChain tools."""
 
-    def __init__(self, servers: Mapping[str, ServerConfig], *, call_timeout: float = 30.0,
-                 connect_timeout: float = 30.0, log_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        servers: Mapping[str, ServerConfig],
+        *,
+        call_timeout: float = 30.0,
+        connect_timeout: float = 30.0,
+        log_dir: Path | None = None,
+    ) -> None:
         self.servers = dict(servers)
         self.call_timeout = call_timeout
         self.connect_timeout = connect_timeout
@@ -109,8 +122,10 @@ class MCPToolbox:
     def _wait(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         if self._here():
             coro.close()
-            raise RuntimeError("a synchronous MCP call on the sessions' own event loop would block it: "
-                               "use the async API (ainvoke / acall) there")
+            raise RuntimeError(
+                "a synchronous MCP call on the sessions' own event loop would block it: "
+                "use the async API (ainvoke / acall) there"
+            )
         return self._run(coro).result(timeout)
 
     async def _await(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -203,8 +218,9 @@ class MCPToolbox:
 
         config = link.config
         if config.command:
-            params = StdioServerParameters(command=config.command, args=config.args, env=config.env or None,
-                                           cwd=config.cwd)
+            params = StdioServerParameters(
+                command=config.command, args=config.args, env=config.env or None, cwd=config.cwd
+            )
             return Client(stdio_client(params, errlog=self._errlog(link.name)))
         from mcp.client.streamable_http import streamable_http_client
         from mcp.shared._httpx_utils import create_mcp_http_client

@@ -52,12 +52,14 @@ class ServerConfig(BaseModel):
 
     def expanded(self) -> ServerConfig:
         """A copy with ``${VAR}`` replaced from the environment."""
-        return self.model_copy(update={
-            "args": [expand(a) for a in self.args],
-            "env": {k: expand(v) for k, v in self.env.items()},
-            "headers": {k: expand(v) for k, v in self.headers.items()},
-            "url": expand(self.url) if self.url else None,
-        })
+        return self.model_copy(
+            update={
+                "args": [expand(a) for a in self.args],
+                "env": {k: expand(v) for k, v in self.env.items()},
+                "headers": {k: expand(v) for k, v in self.headers.items()},
+                "url": expand(self.url) if self.url else None,
+            }
+        )
 
     @property
     def transport(self) -> str:

@@ -234,7 +234,7 @@ def _cut(text: str, conv: _Conversion) -> str:
     return f"{text[:MAX_CELL_CHARS]}…[truncated: {len(text)} chars in total]"
 
 
-def json_safe(value: Any, conv: _Conversion | None = None) -> Any:
+def json_safe(value: Any, conv: _Conversion | None = None) -> Any:  # noqa: C901 - one branch per type
     """A value any JSON encoder accepts, with long text and binary data bounded."""
     conv = conv or _Conversion()
     if value is None or isinstance(value, (bool, int)):
