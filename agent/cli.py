@@ -213,8 +213,16 @@ def cmd_config(args: argparse.Namespace) -> int:
 COMMANDS = {"run": cmd_run, "chat": cmd_chat, "threads": cmd_threads, "tools": cmd_tools, "config": cmd_config}
 
 
+def quiet_tracing_logs() -> None:
+    """LangSmith reports failed uploads on stderr, with a prefix of the key; tracing must not be noisy."""
+    import logging
+
+    logging.getLogger("langsmith").setLevel(logging.CRITICAL)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    quiet_tracing_logs()
     try:
         return COMMANDS[args.command](args)
     except ConfigError as err:

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from agent.render import Renderer
+from agent.tracing import tracing_callbacks
 
 ANSWER_NODES = {"model", "finish"}
 Approver = Callable[[list[dict[str, Any]]], bool]
@@ -71,7 +72,13 @@ def run_task(graph: Any, task: str | None, thread_id: str, renderer: Renderer, a
     """
     from langgraph.types import Command
 
-    config = {"configurable": {"thread_id": thread_id}}
+    config = {
+        "configurable": {"thread_id": thread_id},
+        # Every traced run (LangSmith, when LANGSMITH_TRACING is on) carries the thread and the task.
+        "metadata": {"thread_id": thread_id, "task": (task or "")[:500]},
+        "run_name": "agent",
+        "callbacks": tracing_callbacks(),
+    }
     started = time.perf_counter()
     payload: Any = {"messages": task} if task is not None else None
     while True:
