@@ -1,6 +1,9 @@
 """Checkpoint storage: LangGraph's prebuilt agent (the anchor) against ours, same turns, one run.
 
-    python bench/checkpoint_growth.py [TURNS]
+    python bench/checkpoint_growth.py [TURNS] [POSTGRES_URL]
+
+With a PostgreSQL URL (an empty database you may fill), ours is also measured
+there (the size of the three checkpoint tables).
 
 Each turn: a ~200-character question, one tool call, a ~1 KB answer; SQLite
 saver; sizes after the WAL is checkpointed.
@@ -38,9 +41,9 @@ def reply(messages):
     return AIMessage("x" * 1000)
 
 
-def ours(turns: int, marks: set[int]) -> dict[int, float]:
+def ours(turns: int, marks: set[int], postgres: str | None = None) -> dict[int, float]:
     path = os.path.join(tempfile.mkdtemp(), "cp.sqlite")
-    saver = open_checkpointer(path)
+    saver = open_checkpointer(postgres or path)
     graph = build_agent(
         model=ScriptedModel([reply], cycle=True, usage=False),
         tools=[add],
@@ -52,9 +55,21 @@ def ours(turns: int, marks: set[int]) -> dict[int, float]:
     for turn in range(1, turns + 1):
         graph.invoke({"messages": [HumanMessage("q" * 200)]}, config)
         if turn in marks:
-            saver.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            sizes[turn] = os.path.getsize(path) / 1e6
+            sizes[turn] = postgres_mb(postgres) if postgres else sqlite_mb(saver, path)
     return sizes
+
+
+def sqlite_mb(saver, path: str) -> float:  # noqa: ANN001
+    saver.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return os.path.getsize(path) / 1e6
+
+
+def postgres_mb(url: str) -> float:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        tables = ("checkpoints", "checkpoint_blobs", "checkpoint_writes")
+        return sum(conn.execute("SELECT pg_total_relation_size(%s)", (t,)).fetchone()[0] for t in tables) / 1e6
 
 
 def main() -> None:
@@ -75,6 +90,9 @@ def main() -> None:
             f"growth of the second half / first half: ours {(mine[turns] - mine[half]) / mine[half]:.2f} "
             f"(1.0 = linear), anchor {(anchor[turns] - anchor[half]) / anchor[half]:.2f}"
         )
+    if len(sys.argv) > 2:
+        pg = ours(turns, set(anchor), sys.argv[2])
+        print("ours on PostgreSQL: " + ", ".join(f"{t} turns {mb:.2f} MB" for t, mb in sorted(pg.items())))
     print(f"({time.perf_counter() - started:.0f} s)")
 
 
