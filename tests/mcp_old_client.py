@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import asynccontextmanager
+from importlib.metadata import version
 from typing import Any
 
 import anyio
-import mcp
 from mcp import ClientSession
 
 
@@ -35,7 +35,7 @@ async def streams(argv: list[str]):
 
 
 async def main(argv: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {"sdk": getattr(mcp, "__version__", None)}
+    out: dict[str, Any] = {"sdk": version("mcp")}
     async with streams(argv) as (read, write, session_id), ClientSession(read, write) as session:
         init = await session.initialize()
         out["protocolVersion"] = init.protocolVersion
