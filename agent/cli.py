@@ -175,6 +175,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = run_task(graph, args.task, thread, renderer, _approver(args, renderer))
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
+    if result.error:
+        print(f"agent: {result.error}", file=sys.stderr)
     return exit_code(result.stop_reason)
 
 

@@ -130,7 +130,7 @@ class Renderer:
 
 
 class RichRenderer(Renderer):
-    """Colours, dimmed reasoning, and a spinner while waiting on the model or a tool."""
+    """Colours, dimmed reasoning, and a progress line (spinner, elapsed time) while waiting."""
 
     def __init__(self, verbose: bool = False) -> None:
         from rich.console import Console
@@ -138,12 +138,23 @@ class RichRenderer(Renderer):
         self.console = Console(highlight=False)
         super().__init__(self.console.file, verbose)
         self._status: Any = None
+        self._running: dict[str, str] = {}  # tool call id -> name
         self._wait("thinking…")
 
     def _wait(self, label: str) -> None:
+        """A transient line: spinner, what we wait for, seconds elapsed (for long tool calls)."""
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
         self._stop()
-        self._status = self.console.status(label, spinner="dots")
+        self._status = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=self.console, transient=True
+        )
+        self._status.add_task(label)
         self._status.start()
+
+    def _wait_for_tools(self) -> None:
+        names = ", ".join(sorted(set(self._running.values())))
+        self._wait(f"running {names}…" if names else "thinking…")
 
     def _stop(self) -> None:
         if self._status is not None:
@@ -164,7 +175,8 @@ class RichRenderer(Renderer):
         self._stop()
         self._end_text()
         self.console.print(f"[cyan]→ {event['name']}[/cyan]([dim]{short(event['args'], MAX_ARGS)}[/dim])", markup=True)
-        self._wait(f"running {event['name']}…")
+        self._running[event["id"]] = event["name"]
+        self._wait_for_tools()
 
     def tool_end(self, event: dict[str, Any]) -> None:
         self._stop()
@@ -175,8 +187,9 @@ class RichRenderer(Renderer):
             f"{short(event['result'], MAX_RESULT)}",
             markup=True,
         )
+        self._running.pop(event["id"], None)
         self._reset_wait()
-        self._wait("thinking…")
+        self._wait_for_tools()
 
     def rejected(self, event: dict[str, Any]) -> None:
         self._stop()

@@ -26,6 +26,7 @@ class RunResult:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     elapsed: float = 0.0
     plan: list[dict[str, Any]] = field(default_factory=list)
+    error: str = ""  # one line naming what failed (the model's endpoint, never a key)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,6 +104,7 @@ def run_task(graph: Any, task: str | None, thread_id: str, renderer: Renderer, a
         tool_calls=[{"name": t["name"], "args": t["args"], "ok": t["ok"]} for t in values.get("tool_log", [])],
         elapsed=round(time.perf_counter() - started, 3),
         plan=list(values.get("plan") or []),
+        error=values.get("error") or "",
     )
     renderer.summary(result.usage, result.stop_reason, result.elapsed, thread_id)
     renderer.close()

@@ -82,7 +82,7 @@ class Finisher:
             if text:
                 answer = f"{text}\n\n(Stopped early: {EXPLAIN.get(reason, reason)}.)"
             else:
-                answer = composed_answer(state, reason, state.get("answer", ""))
+                answer = composed_answer(state, reason, state.get("error", ""))
             messages.append(AIMessage(content=answer, response_metadata={"stop_reason": reason}))
         plan = planning.close(state.get("plan") or [], reason == "answered")
         self._remember(state, config, answer)

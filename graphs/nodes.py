@@ -114,6 +114,7 @@ class AgentNodes:
             "plan": [],
             "stop_reason": None,
             "answer": "",
+            "error": "",
         }
 
     def route_start(self, state: AgentState) -> str:
@@ -222,7 +223,7 @@ class AgentNodes:
         from graphs.llm import endpoint_of
 
         note = f"The model at {endpoint_of(self.cfg.model)} failed: {type(err).__name__}: {str(err)[:300]}"
-        return {"stop_reason": "model_error", "answer": note}
+        return {"stop_reason": "model_error", "error": note}
 
     def model(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         if stop := self.cfg.bounds.before_model_call(state.get("stats", {})):

@@ -85,6 +85,7 @@ class AgentState(TypedDict, total=False):
     summary_upto: int  # messages before this index are covered by ``summary``
     stop_reason: str | None
     answer: str
+    error: str  # what failed, in one line, when the model could not be reached
 
 
 class AgentInput(TypedDict, total=False):

@@ -142,6 +142,9 @@ def test_model_unreachable_exit_code_names_endpoint_not_key(env):
     assert result.returncode == 4
     data = json.loads(result.stdout)
     assert "http://127.0.0.1:9/v1" in data["answer"] and SECRET not in result.stdout + result.stderr
+    (line,) = result.stderr.splitlines()  # one clear line naming the endpoint
+    assert line.startswith("agent: The model at http://127.0.0.1:9/v1 failed: ") and "Connection" in line
+    assert data["error"] == line.removeprefix("agent: ")
 
 
 @pytest.mark.parametrize(

@@ -226,3 +226,33 @@ def test_offline_agent_answers_through_an_mcp_tool(tmp_path):
 def test_tool_names_are_safe_for_function_calling():
     assert tool_name("my server", "get.time") == "my_server__get_time"
     assert len(tool_name("s" * 50, "t" * 50)) == 64
+
+
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+def test_our_client_with_our_servers(transport, tmp_path):
+    """The whole round trip: our MCPToolbox, our `mcp_servers.all`, the real tools behind it."""
+    from mcp_helpers import HttpServer, server_env, stdio_env
+
+    home = tmp_path / "home"
+    token = "tok-" + "x" * 20
+    if transport == "stdio":
+        config = ServerConfig(command=sys.executable, args=["-m", "mcp_servers.all"], env=stdio_env(home))
+        context = None
+    else:
+        context = HttpServer("all", tmp_path / "all.log", server_env(home, AGENT_MCP_TOKEN=token))
+        context.__enter__()
+        config = ServerConfig(url=context.url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with MCPToolbox({"ours": config}) as box:
+            tools = by_name(box.langchain_tools())
+            assert {"ours__calculator", "ours__prime_check", "ours__web_search", "ours__db_query"} <= set(tools)
+            calc = invoke(tools["ours__calculator"], expression="2^10")
+            assert calc.artifact["exact"] == "1024"
+            prime = invoke(tools["ours__prime_check"], n="3214567")
+            assert prime.artifact["is_prime"] is True
+            refused = invoke(tools["ours__db_query"], sql="DROP TABLE customers")
+            assert refused.status == "error" and "read-only" in refused.content.lower()
+            assert tools["ours__db_query"].metadata["read_only"] is True
+    finally:
+        if context is not None:
+            context.__exit__(None, None, None)
