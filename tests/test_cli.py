@@ -329,3 +329,17 @@ def test_chat_ctrl_c_stops_the_answer_and_keeps_the_thread(env, server):
     assert proc.returncode == 0
     users = [m["content"] for m in server.requests[-1]["messages"] if m["role"] == "user"]
     assert users == ["first question", "second question"]
+
+
+def test_tools_and_run_with_an_mcp_config(env, tmp_path):
+    config = tmp_path / "servers.json"
+    config.write_text(json.dumps({"mcpServers": {
+        "primes": {"command": sys.executable, "args": ["-m", "mcp_servers.primes"]},
+        "broken": {"command": "/nonexistent/server"}}}))
+    listed = agent(env, "tools", "--json", "--mcp-config", str(config))
+    tools = {t["name"]: t for t in json.loads(listed.stdout)}
+    assert tools["primes__prime_check"]["source"] == "primes"
+    assert "MCP server 'broken' could not start" in listed.stderr  # named, and the rest goes on
+    result = agent({**env, "AGENT_MCP_CONFIG": str(config)}, "run", "Is 3214567 prime?", "--json")
+    data = json.loads(result.stdout)
+    assert {c["name"] for c in data["tool_calls"]} == {"prime_check"}  # the function tool wins the name
