@@ -13,7 +13,7 @@ from agent.runner import run_task
 HELP = "commands: /new (a new thread), /thread [ID] (show or switch), /exit (or Ctrl-D)"
 
 
-def chat_loop(graph: Any, args: argparse.Namespace, approver: Callable[..., Any]) -> int:
+def chat_loop(graph: Any, args: argparse.Namespace, approver: Callable[..., Any], callbacks: list[Any]) -> int:
     thread = args.thread or uuid.uuid4().hex[:12]
     print(f"thread {thread} · {HELP}")
     while True:
@@ -42,7 +42,7 @@ def chat_loop(graph: Any, args: argparse.Namespace, approver: Callable[..., Any]
             continue
         renderer = make_renderer(verbose=args.verbose)
         try:
-            run_task(graph, line, thread, renderer, approver(args, renderer))
+            run_task(graph, line, thread, renderer, approver(args, renderer), callbacks)
         except KeyboardInterrupt:
             renderer.close()
             print("\n(stopped; the thread is kept — ask again or go on)")

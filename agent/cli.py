@@ -167,12 +167,13 @@ def exit_code(stop_reason: str) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from agent.render import QuietRenderer, make_renderer
     from agent.runner import run_task
+    from agent.tracing import tracing_callbacks
 
     settings = load_settings(args)
     graph = build_graph(settings)
     thread = args.thread or uuid.uuid4().hex[:12]
     renderer = QuietRenderer(open_devnull()) if args.json else make_renderer(quiet=args.quiet, verbose=args.verbose)
-    result = run_task(graph, args.task, thread, renderer, _approver(args, renderer))
+    result = run_task(graph, args.task, thread, renderer, _approver(args, renderer), tracing_callbacks(settings))
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
     if result.error:
@@ -188,9 +189,10 @@ def open_devnull() -> Any:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from agent.chat import chat_loop
+    from agent.tracing import tracing_callbacks
 
     settings = load_settings(args)
-    return chat_loop(build_graph(settings), args, _approver)
+    return chat_loop(build_graph(settings), args, _approver, tracing_callbacks(settings))
 
 
 def cmd_threads(args: argparse.Namespace) -> int:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from tools.redact import mask_url, redact
 
 SECRET_ENV = (
     "OPENAI_API_KEY",
@@ -16,34 +17,35 @@ SECRET_ENV = (
     "LANGSMITH_API_KEY",
     "AGENT_MCP_TOKEN",
 )
-MASK = "***"
-
-
-def mask_url(url: str | None) -> str | None:
-    """A URL with its password replaced (postgresql://user:***@host/db)."""
-    if not url or "@" not in url:
-        return url
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", f":{MASK}@")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def secret_values(settings: Any) -> list[str]:
-    values = [os.environ.get(name, "") for name in SECRET_ENV]
+    """Every secret this process knows of: provider keys, the MCP token, passwords in URLs, the model's key."""
+    from graphs.llm import ModelConfigError, choose_model
+    from tools.settings import env_value
+
+    values = [env_value(name) or "" for name in SECRET_ENV]
     if getattr(settings, "mcp_token", None):
         values.append(settings.mcp_token.get_secret_value())
-    for url in (getattr(settings, "database_url", None), getattr(settings, "checkpointer", None)):
-        if url and (password := urlsplit(url).password):
-            values.append(password)
+    urls = [
+        getattr(settings, "database_url", None),
+        getattr(settings, "checkpointer", None),
+        env_value("OPENAI_BASE_URL"),
+    ]
+    try:
+        choice = choose_model(settings)
+    except ModelConfigError:
+        choice = None
+    if choice is not None:
+        urls.append(choice.base_url)
+        if choice.api_key:
+            values.append(choice.api_key.get_secret_value())
+    values += [password for url in urls if url and (password := urlsplit(url).password)]
     return [v for v in values if v and len(v) >= 4]
 
 
 def mask_secrets(text: str, settings: Any) -> str:
-    for value in secret_values(settings):
-        text = text.replace(value, MASK)
-    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", rf"\1{MASK}@", text)
+    return redact(text, secret_values(settings))
 
 
 def effective_config(settings: Any) -> dict[str, Any]:
@@ -113,4 +115,4 @@ def show_tools(settings: Any, as_json: bool = False) -> int:
     return 0
 
 
-__all__ = ["effective_config", "mask_secrets", "mask_url", "show_config", "show_tools"]
+__all__ = ["effective_config", "mask_secrets", "secret_values", "show_config", "show_tools"]

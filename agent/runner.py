@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from agent.render import Renderer
-from agent.tracing import tracing_callbacks
 
 ANSWER_NODES = {"model", "finish"}
 Approver = Callable[[list[dict[str, Any]]], bool]
@@ -66,7 +65,14 @@ def _dispatch(mode: str, chunk: Any, renderer: Renderer) -> None:
             renderer.token(message.text)
 
 
-def run_task(graph: Any, task: str | None, thread_id: str, renderer: Renderer, approve: Approver) -> RunResult:
+def run_task(
+    graph: Any,
+    task: str | None,
+    thread_id: str,
+    renderer: Renderer,
+    approve: Approver,
+    callbacks: list[Any] | None = None,
+) -> RunResult:
     """Stream the task to the renderer; resume after each approval interrupt; return the result.
 
     ``task=None`` continues the thread from its last checkpoint.
@@ -78,7 +84,7 @@ def run_task(graph: Any, task: str | None, thread_id: str, renderer: Renderer, a
         # Every traced run (LangSmith, when LANGSMITH_TRACING is on) carries the thread and the task.
         "metadata": {"thread_id": thread_id, "task": (task or "")[:500]},
         "run_name": "agent",
-        "callbacks": tracing_callbacks(),
+        "callbacks": callbacks or [],  # a LangSmith tracer, when tracing is on (agent.tracing)
     }
     started = time.perf_counter()
     payload: Any = {"messages": task} if task is not None else None

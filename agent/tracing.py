@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from agent.config_view import MASK, SECRET_ENV
+from tools.redact import redact
 
 RETRIES = 1
 TIMEOUT_MS = (2000, 5000)  # connect, read
@@ -22,13 +22,11 @@ def tracing_enabled() -> bool:
 
 
 def scrubber(secrets: list[str]) -> Any:
-    """A LangSmith anonymizer replacing each known secret value in any string of a payload."""
+    """A LangSmith anonymizer replacing each known secret, and URL passwords, in any string of a payload."""
 
     def scrub(value: Any) -> Any:
         if isinstance(value, str):
-            for secret in secrets:
-                value = value.replace(secret, MASK)
-            return value
+            return redact(value, secrets)
         if isinstance(value, dict):
             return {k: scrub(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
@@ -38,7 +36,7 @@ def scrubber(secrets: list[str]) -> Any:
     return scrub
 
 
-def tracing_callbacks() -> list[Any]:
+def tracing_callbacks(settings: Any) -> list[Any]:
     """A LangChain tracer with our client, or nothing when tracing is off."""
     if not tracing_enabled():
         return []
@@ -46,7 +44,9 @@ def tracing_callbacks() -> list[Any]:
     from langsmith import Client
     from urllib3.util.retry import Retry
 
-    secrets = [v for name in SECRET_ENV if len(v := os.environ.get(name, "")) >= 4]
+    from agent.config_view import secret_values
+
+    secrets = secret_values(settings)
     client = Client(
         retry_config=Retry(total=RETRIES, backoff_factor=0.2, allowed_methods=None),
         timeout_ms=TIMEOUT_MS,

@@ -20,15 +20,15 @@ SDK's own.
 from __future__ import annotations
 
 import json
-import os
-import re
 from pathlib import Path
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from tools.settings import Settings
+from tools.base import describe_validation_error
+from tools.redact import strip_userinfo
+from tools.settings import Settings, UnsetVariable, env_value, expand_env
 
 ServerType = Literal[
     "openai", "dashscope", "deepseek", "ollama", "vllm", "sglang", "lmdeploy", "llamacpp", "openai-compatible"
@@ -83,11 +83,6 @@ class ModelFile(BaseModel):
     no_think: bool = Field(default=False, description="Turn the provider's thinking mode off where supported.")
 
 
-def _expand(value: str) -> str:
-    """``${VAR}`` from the environment (secrets stay out of the file)."""
-    return re.sub(r"\$\{(\w+)\}", lambda m: os.environ.get(m.group(1), ""), value)
-
-
 def load_model_file(path: Path) -> ModelFile:
     try:
         raw = json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
@@ -96,13 +91,14 @@ def load_model_file(path: Path) -> ModelFile:
     except (OSError, ValueError) as err:
         raise ModelConfigError(f"model config {path}: not valid JSON ({err})") from None
     if isinstance(raw, dict) and isinstance(raw.get("api_key"), str):
-        raw["api_key"] = _expand(raw["api_key"]) or None
+        try:  # ${VAR}: secrets stay out of the file
+            raw["api_key"] = expand_env(raw["api_key"]) or None
+        except UnsetVariable as err:
+            raise ModelConfigError(f"model config {path}: field 'api_key': {err}") from None
     try:
         return ModelFile.model_validate(raw)
     except ValidationError as err:
-        problems = "; ".join(
-            f"field '{'.'.join(map(str, e['loc'])) or '(file)'}': {e['msg']}" for e in err.errors(include_url=False)
-        )
+        problems = describe_validation_error(err, "field '{where}': {msg}", whole="(file)")
         raise ModelConfigError(f"model config {path}: {problems}") from None
 
 
@@ -168,8 +164,8 @@ def choose_model(settings: Settings) -> ModelChoice | None:
     if model == "offline":
         return None
     if provider is None:
-        provider = next((name for name, p in PROVIDERS.items() if p.key_env and os.environ.get(p.key_env)), None)
-        if provider is None and (model or os.environ.get("OPENAI_BASE_URL")):
+        provider = next((name for name, p in PROVIDERS.items() if p.key_env and env_value(p.key_env)), None)
+        if provider is None and (model or env_value("OPENAI_BASE_URL")):
             provider = "openai"
     if provider is None:
         return None
@@ -180,7 +176,7 @@ def choose_model(settings: Settings) -> ModelChoice | None:
             provider="openai-compatible",
             model=model,
             base_url=provider,
-            api_key=_secret(os.environ.get("OPENAI_API_KEY")),
+            api_key=_secret(env_value("OPENAI_API_KEY")),
         )
     if provider not in PROVIDERS:
         raise ModelConfigError(f"unknown provider {provider!r}: use one of {', '.join(PROVIDERS)} or a base URL")
@@ -188,7 +184,7 @@ def choose_model(settings: Settings) -> ModelChoice | None:
     model = model or known.default_model
     if not model:
         raise ModelConfigError(f"provider {provider} has no default model: name one with --model or AGENT_MODEL")
-    base_url = os.environ.get("OPENAI_BASE_URL") if provider == "openai" else known.base_url
+    base_url = env_value("OPENAI_BASE_URL") if provider == "openai" else known.base_url
     key = _key_from_env(known)
     if key is None and not known.local and not (provider == "openai" and base_url):
         raise ModelConfigError(f"provider {provider} needs an API key: set {known.key_env}")
@@ -200,7 +196,7 @@ def _secret(value: str | None) -> SecretStr | None:
 
 
 def _key_from_env(provider: Provider | None) -> SecretStr | None:
-    return _secret(os.environ.get(provider.key_env)) if provider and provider.key_env else None
+    return _secret(env_value(provider.key_env)) if provider and provider.key_env else None
 
 
 def effective_settings(settings: Settings) -> Settings:
@@ -261,7 +257,7 @@ def endpoint_of(model: Any) -> str:
     """Where a model sends its requests, for error messages (never a key)."""
     for attr in ("api_base", "openai_api_base"):
         if value := getattr(model, attr, None):
-            return str(value)
+            return strip_userinfo(str(value))
     if getattr(model, "_llm_type", "") in ("openai-chat",):
         return "https://api.openai.com/v1"
     return getattr(model, "_llm_type", type(model).__name__)

@@ -83,6 +83,14 @@ def unanswered_calls(messages: list[AnyMessage]) -> list[ToolCall]:
     return [c for c in ai.tool_calls if c["id"] not in answered]
 
 
+def _one_line(err: BaseException) -> str:
+    """An exception as one line, with any ``user:password@`` of a URL removed."""
+    from tools.redact import strip_userinfo
+
+    text = strip_userinfo(" ".join(str(err).split()))[:300]
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
 def current_task(state: AgentState) -> str:
     """The task of the run: the last user message (derived, so checkpoints need not store it)."""
     messages = state.get("messages", [])
@@ -222,8 +230,10 @@ class AgentNodes:
     def _model_error(self, state: AgentState, err: Exception) -> dict[str, Any]:
         from graphs.llm import endpoint_of
 
-        note = f"The model at {endpoint_of(self.cfg.model)} failed: {type(err).__name__}: {str(err)[:300]}"
-        return {"stop_reason": "model_error", "error": note}
+        where = endpoint_of(self.cfg.model)
+        if self.cfg.fallback is not None:
+            where += f" (and the fallback at {endpoint_of(self.cfg.fallback)})"
+        return {"stop_reason": "model_error", "error": f"The model at {where} failed: {_one_line(err)}"}
 
     def model(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         if stop := self.cfg.bounds.before_model_call(state.get("stats", {})):

@@ -343,3 +343,24 @@ def test_tools_and_run_with_an_mcp_config(env, tmp_path):
     result = agent({**env, "AGENT_MCP_CONFIG": str(config)}, "run", "Is 3214567 prime?", "--json")
     data = json.loads(result.stdout)
     assert {c["name"] for c in data["tool_calls"]} == {"prime_check"}  # the function tool wins the name
+
+
+def test_credentials_in_the_model_url_never_leave_the_process(env, tmp_path):
+    e = {**env, "OPENAI_BASE_URL": "http://user:hunter2secret@127.0.0.1:9/v1", "OPENAI_API_KEY": SECRET,
+         "AGENT_MODEL": "m"}
+    result = agent(e, "run", "hello", "--json")
+    assert result.returncode == 4
+    assert "hunter2secret" not in result.stdout + result.stderr
+    assert "http://127.0.0.1:9/v1" in json.loads(result.stdout)["error"]
+    checkpoints = (tmp_path / "home" / "checkpoints.sqlite").read_bytes()
+    assert b"hunter2secret" not in checkpoints and SECRET.encode() not in checkpoints
+
+
+def test_provider_key_from_dot_env(env, tmp_path, server):
+    workdir = tmp_path / "project"
+    workdir.mkdir()
+    (workdir / ".env").write_text(f"OPENAI_API_KEY={SECRET}\nOPENAI_BASE_URL={server.url}\nAGENT_MODEL=from-dotenv\n")
+    server.queue("configured by .env")
+    result = agent(env, "run", "hi", "--json", cwd=workdir)
+    assert json.loads(result.stdout)["answer"] == "configured by .env"
+    assert server.requests[0]["model"] == "from-dotenv" and server.headers[0]["authorization"] == f"Bearer {SECRET}"

@@ -68,12 +68,12 @@ class ToolHints:
     open_world: bool = False
 
 
-def describe_validation_error(err: ValidationError) -> str:
-    """One line per problem, naming the field: what a model needs to fix its call."""
+def describe_validation_error(err: ValidationError, template: str = "{where}: {msg}", whole: str = "arguments") -> str:
+    """One line per problem, naming the field: what a person or a model needs to fix."""
     lines = []
     for problem in err.errors(include_url=False):
-        where = ".".join(str(p) for p in problem["loc"]) or "arguments"
-        lines.append(f"{where}: {problem['msg']}")
+        where = ".".join(str(p) for p in problem["loc"]) or whole
+        lines.append(template.format(where=where, msg=problem["msg"]))
     return "; ".join(lines)
 
 

@@ -11,6 +11,8 @@ settings stays cheap (``python -m agent --help`` must be instant).
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -18,6 +20,38 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "langgraph-mcp-agent"
+
+
+class UnsetVariable(ValueError):
+    """A ``${VAR}`` names an environment variable that is not set."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"environment variable {name} is not set")
+        self.name = name
+
+
+_VAR = re.compile(r"\$\{(\w+)\}")
+
+
+def env_value(name: str) -> str | None:
+    """A variable from the environment, else from ``.env`` (as the settings read it)."""
+    if name in os.environ:
+        return os.environ[name]
+    from dotenv import dotenv_values
+
+    return dotenv_values(".env").get(name) if Path(".env").is_file() else None
+
+
+def expand_env(value: str) -> str:
+    """``${VAR}`` replaced from the environment (or ``.env``); an unset one is an error naming it."""
+
+    def one(match: re.Match[str]) -> str:
+        found = env_value(match.group(1))
+        if found is None:
+            raise UnsetVariable(match.group(1))
+        return found
+
+    return _VAR.sub(one, value)
 
 
 def default_home() -> Path:
@@ -160,4 +194,4 @@ class Settings(BaseSettings):
         return self.checkpointer or f"sqlite:///{self.home / 'checkpoints.sqlite'}"
 
 
-__all__ = ["APP_NAME", "Settings", "default_home"]
+__all__ = ["APP_NAME", "Settings", "UnsetVariable", "default_home", "env_value", "expand_env"]
