@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -19,15 +20,37 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 
 Emit = Callable[[dict[str, Any]], None]
-_POOL: concurrent.futures.ThreadPoolExecutor | None = None
+MAX_THREADS = 64  # tool calls running at once on threads, abandoned ones included
+_threads_lock = threading.Lock()
+_threads_running = 0
 
 
-def _pool() -> concurrent.futures.ThreadPoolExecutor:
-    """One pool for the process: creating threads for every step costs more than the step."""
-    global _POOL
-    if _POOL is None:
-        _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="tool")
-    return _POOL
+def _in_thread(fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any] | None:
+    """Run ``fn`` on a daemon thread of its own; None when too many are still running.
+
+    Not a pool: a call abandoned at its timeout keeps its thread, and a fixed
+    pool would fill with those and make later, instant calls time out in its queue.
+    """
+    global _threads_running
+    with _threads_lock:
+        if _threads_running >= MAX_THREADS:
+            return None
+        _threads_running += 1
+    future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+    def work() -> None:
+        global _threads_running
+        try:
+            if future.set_running_or_notify_cancel():
+                future.set_result(fn(*args))
+        except BaseException as err:  # noqa: BLE001 - handed to the waiting caller
+            future.set_exception(err)
+        finally:
+            with _threads_lock:
+                _threads_running -= 1
+
+    threading.Thread(target=work, name="tool", daemon=True).start()
+    return future
 
 
 def _noop(_: dict[str, Any]) -> None:
@@ -125,31 +148,30 @@ def run_calls(
     """
     if not calls:
         return []
-    pool = _pool()
     started = time.perf_counter()
-    futures: dict[str, concurrent.futures.Future[Any]] = {}
-    try:
-        for call in calls:
-            emit({"type": "tool_start", "id": call["id"], "name": call["name"], "args": call["args"]})
-            context = contextvars.copy_context()  # tracing and stream writers follow the call into its thread
-            futures[call["id"]] = pool.submit(
-                context.run, tools[call["name"]].invoke, {**call, "type": "tool_call"}, config
+    futures: list[concurrent.futures.Future[Any] | None] = []
+    for call in calls:  # by position: a model may (wrongly) reuse an id
+        emit({"type": "tool_start", "id": call["id"], "name": call["name"], "args": call["args"]})
+        context = contextvars.copy_context()  # tracing and stream writers follow the call into its thread
+        futures.append(_in_thread(context.run, tools[call["name"]].invoke, {**call, "type": "tool_call"}, config))
+    messages = []
+    for call, future in zip(calls, futures, strict=True):
+        limit = _timeout_for(tools[call["name"]], timeout, time_left)
+        if future is None:
+            result = _error(
+                call,
+                f"{call['name']} was not started: {MAX_THREADS} earlier tool calls are still "
+                "running past their timeouts; try again later.",
             )
-        messages = []
-        for call in calls:
-            limit = _timeout_for(tools[call["name"]], timeout, time_left)
-            remaining = max(0.01, limit - (time.perf_counter() - started))
+        else:
             try:
-                result = futures[call["id"]].result(timeout=remaining)
+                result = future.result(timeout=max(0.01, limit - (time.perf_counter() - started)))
             except concurrent.futures.TimeoutError:
                 result = _error(call, f"{call['name']} did not finish within {limit:g} s and was abandoned.")
             except Exception as err:
                 result = _error(call, f"{call['name']} failed: {type(err).__name__}: {err}")
-            messages.append(_finish(call, result, budget, started, emit))
-        return messages
-    finally:
-        for future in futures.values():
-            future.cancel()  # not yet started (the pool was full): do not start it late
+        messages.append(_finish(call, result, budget, started, emit))
+    return messages
 
 
 __all__ = ["arun_calls", "run_calls", "truncate"]

@@ -9,6 +9,7 @@ so the next model call can correct it.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,43 +85,41 @@ class Verdict:
     counters: dict[str, Any] = field(default_factory=dict)  # tool_calls, per_tool, call_counts after this batch
 
 
-def _collect_calls(
-    message: AIMessage, known: Mapping[str, BaseTool]
-) -> tuple[list[dict], dict[str, str], AIMessage, bool]:
-    """All calls of the message (valid, invalid, written in text) with parse errors by id."""
+def _collect_calls(message: AIMessage, known: Mapping[str, BaseTool]) -> tuple[list[dict], AIMessage, bool]:
+    """All calls of the message (valid, invalid, written in text), each with a unique id.
+
+    A call whose arguments could not be read carries the reason under ``"error"``.
+    """
     calls: list[dict] = [dict(c) for c in message.tool_calls]
-    errors: dict[str, str] = {}
-    for bad in message.invalid_tool_calls:
-        call = {"name": bad.get("name") or "", "id": bad.get("id") or f"invalid_{len(calls)}", "type": "tool_call"}
-        try:
-            call["args"] = parse_arguments(bad.get("args"))
-        except ArgumentsError as err:
-            call["args"] = {}
-            errors[call["id"]] = f"the arguments could not be read: {err}"
-        calls.append(call)
+    calls += [
+        {"name": bad.get("name") or "", "id": bad.get("id") or "", "args": bad.get("args"), "type": "tool_call"}
+        for bad in message.invalid_tool_calls
+    ]
     changed = bool(message.invalid_tool_calls)
     if not calls and isinstance(message.content, str):
         text_calls, rest = extract_text_tool_calls(message.content, known)
         if text_calls:
             calls, changed = text_calls, True
             message = message.model_copy(update={"content": rest})
-    for call in calls:  # arguments double-encoded as a JSON string, or near-JSON
+    seen: set[str] = set()
+    for call in calls:
         if not isinstance(call.get("args"), dict) or "__unparsed__" in call["args"]:
-            try:
-                call["args"] = parse_arguments(call.get("args", {}).get("__unparsed__", call.get("args")))
-                changed = True
-            except (ArgumentsError, AttributeError) as err:
-                errors[call["id"]] = f"the arguments could not be read: {err}"
-                call["args"] = {}
-        if not call.get("id"):
-            call["id"] = f"call_{len(errors)}_{call['name']}"
+            raw = call["args"].get("__unparsed__") if isinstance(call.get("args"), dict) else call.get("args")
+            try:  # near-JSON, or arguments double-encoded as a JSON string
+                call["args"] = parse_arguments(raw)
+            except ArgumentsError as err:
+                call["args"], call["error"] = {}, f"the arguments could not be read: {err}"
             changed = True
-    return calls, errors, message, changed
+        if not call.get("id") or call["id"] in seen:  # ids must be unique: results are matched by them
+            call["id"] = f"call_{uuid.uuid4().hex[:16]}"
+            changed = True
+        seen.add(call["id"])
+    return calls, message, changed
 
 
 def validate_calls(message: AIMessage, tools: Mapping[str, BaseTool], stats: RunStats, bounds: Bounds) -> Verdict:
     """Decide, for each call of ``message``, to run it, ask for approval, or reject it."""
-    calls, parse_errors, message, changed = _collect_calls(message, tools)
+    calls, message, changed = _collect_calls(message, tools)
     per_tool = dict(stats.get("per_tool", {}))
     counts = dict(stats.get("call_counts", {}))
     total = stats.get("tool_calls", 0)
@@ -133,8 +132,8 @@ def validate_calls(message: AIMessage, tools: Mapping[str, BaseTool], stats: Run
         reason: StopReason = "validation_retries"
         if tool is None:
             problem = f"there is no tool named {name!r}. Available tools: {', '.join(sorted(tools)) or 'none'}."
-        elif call["id"] in parse_errors:
-            problem = f"{parse_errors[call['id']]}. {_schema_hint(tool)}"
+        elif "error" in call:
+            problem = f"{call['error']}. {_schema_hint(tool)}"
         elif (schema_problem := check_arguments(tool, args)) is not None:
             problem = f"invalid arguments for {name}: {schema_problem}. {_schema_hint(tool)}"
         elif total >= bounds.max_tool_calls:

@@ -36,6 +36,9 @@ async def _asleep(seconds: float) -> str:
     return f"slept {seconds}"
 
 
+blocking_sleep = StructuredTool.from_function(
+    func=_sleep, name="blocking_sleep", description="Sleep (a synchronous tool with no async twin)."
+)
 sleep = StructuredTool.from_function(
     func=_sleep, coroutine=_asleep, name="sleep", description="Sleep for some seconds and say so."
 )

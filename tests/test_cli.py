@@ -121,8 +121,10 @@ def test_streaming_reasoning_apart_usage_and_cost(env, server, tmp_path):
     assert f"cost {(300 * 1000 + 30 * 2000) / 1e6:.6f}" in out
     assert "first token" in out
     assert SECRET not in out and SECRET not in result.stderr
+    server.queue(Reply(content="plain answer", reasoning="hidden thoughts"))
     data_run = agent(e, "run", "again", "--model-config", str(model_file), "--json", "--planning", "off")
-    assert "reasoning" not in json.loads(data_run.stdout or "{}").get("answer", "")
+    assert data_run.returncode == 0, data_run.stderr
+    assert json.loads(data_run.stdout)["answer"] == "plain answer" and "hidden thoughts" not in data_run.stdout
 
 
 def test_bound_stop_exit_code_and_best_effort_answer(env, server):

@@ -85,11 +85,13 @@ def test_database_questions_against_the_demo_database(graph):
     assert f"表 customers 共有 {customers} 行" in ask(graph, "customers表有多少行")["answer"]
 
 
-def test_web_search_without_network_fails_cleanly(graph):
+def test_web_search_answers_or_fails_cleanly(graph):
     out = ask(graph, "search the web for langgraph checkpointers")
     assert out["stop_reason"] == "answered"
-    assert out["tool_log"][0]["ok"] is False
-    assert "Search the web for langgraph checkpointers: failed — web search is unavailable: no network" in out["answer"]
+    if out["tool_log"][0]["ok"]:  # a machine with network
+        assert "Web results for 'langgraph checkpointers' (external content, unverified):" in out["answer"]
+    else:  # this one: no network, and a clear sentence instead of a traceback
+        assert "Search the web for langgraph checkpointers: failed — web search is unavailable" in out["answer"]
 
 
 def test_two_tasks_are_planned_and_run_concurrently(graph):
