@@ -60,8 +60,12 @@ def die() -> str:
 
 
 if __name__ == "__main__":
+    if os.environ.get("TEST_SERVER_PID_FILE"):
+        with open(os.environ["TEST_SERVER_PID_FILE"], "a") as pids:
+            pids.write(f"{os.getpid()}\n")
     if os.environ.get("TEST_SERVER_FAIL_START"):
         sys.exit("refusing to start")
+    time.sleep(float(os.environ.get("TEST_SERVER_SLOW_START", "0")))
     if "--http" in sys.argv:
         port = int(sys.argv[sys.argv.index("--http") + 1])
         server.run("streamable-http", host="127.0.0.1", port=port)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -96,9 +98,65 @@ def test_killed_server_is_reconnected(toolbox):
     tools = by_name(toolbox.langchain_tools())
     first = invoke(tools["t__echo"], text="before").content
     died = invoke(tools["t__die"])
-    assert died.status == "error" and "MCP server 't'" in died.content
+    assert died.status == "error" and "MCP server 't' lost the connection during die" in died.content
+    assert "not repeated" in died.content  # die is not marked idempotent: it may have run
     after = invoke(tools["t__echo"], text="after").content
     assert "after" in after and after.split("pid ")[1] != first.split("pid ")[1]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie is dead too
+        return stat.read().split()[2] != "Z"
+
+
+def test_server_killed_between_calls_is_transparent(tmp_path):
+    pids = tmp_path / "pids"
+    config = ServerConfig(command=sys.executable, args=[SERVER], env={"TEST_SERVER_PID_FILE": str(pids)})
+    with MCPToolbox({"t": config}, log_dir=tmp_path / "logs") as box:
+        tools = by_name(box.langchain_tools())
+        assert json.loads(invoke(tools["t__add"], a=1, b=1).content) == {"total": 2}
+        for _ in range(3):  # kill it from outside, three times: each next call reconnects first
+            os.kill(int(pids.read_text().split()[-1]), signal.SIGKILL)
+            time.sleep(0.3)
+            assert json.loads(invoke(tools["t__add"], a=2, b=2).content) == {"total": 4}
+        assert len(pids.read_text().split()) == 4
+        assert len(box._logs) == 1  # one log file per server, however often it restarts
+    assert not any(alive(int(pid)) for pid in pids.read_text().split())
+
+
+def test_close_while_a_server_is_still_starting_leaves_no_process(tmp_path):
+    pids = tmp_path / "pids"
+    slow = ServerConfig(
+        command=sys.executable, args=[SERVER], env={"TEST_SERVER_SLOW_START": "30", "TEST_SERVER_PID_FILE": str(pids)}
+    )
+    box = MCPToolbox({"slow": slow, "fast": STDIO}, connect_timeout=2)
+    errors = box.start()
+    assert errors == {"slow": "did not start within 2 s"}
+    assert {t.name for t in box.langchain_tools()} >= {"fast__add"}
+    box.close()
+    time.sleep(0.5)
+    assert not alive(int(pids.read_text().split()[0]))
+
+
+def test_an_unclosed_toolbox_does_not_hang_asyncio_run():
+    code = (
+        "import asyncio, sys\n"
+        "from agent.mcp.client import MCPToolbox\n"
+        "from agent.mcp.config import ServerConfig\n"
+        f"cfg = ServerConfig(command=sys.executable, args=[{SERVER!r}])\n"
+        "async def main():\n"
+        "    box = MCPToolbox({'t': cfg})\n"
+        "    await box.astart()\n"
+        "    return len(box.langchain_tools())\n"
+        "print(asyncio.run(main()))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "6"
 
 
 def test_hanging_call_times_out():

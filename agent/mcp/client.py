@@ -22,7 +22,7 @@ import concurrent.futures
 import contextlib
 import sys
 import threading
-from collections.abc import Coroutine, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
@@ -33,6 +33,7 @@ from agent.mcp.config import ServerConfig
 
 T = TypeVar("T")
 CONNECTION_CLOSED = -32000
+STOP_GRACE = 5.0  # seconds a session gets to close before its task is cancelled
 
 
 class MCPServerError(RuntimeError):
@@ -80,6 +81,7 @@ class _Link:
     stopping: bool = False
     task: asyncio.Task[None] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    log: TextIO | None = None
 
 
 class MCPToolbox:
@@ -195,7 +197,10 @@ class MCPToolbox:
                 link.attempt = asyncio.get_running_loop().create_future()
                 link.task = asyncio.create_task(self._keep(link), name=f"mcp-{name}")
                 self._links[name] = link
-        await asyncio.gather(*(self._until_ready(link) for link in self._links.values()))
+        started = await asyncio.gather(*(self._until_ready(link) for link in self._links.values()))
+        for link, ok in zip(list(self._links.values()), started, strict=True):
+            if not ok and link.attempt is not None and not link.attempt.done():
+                await _cancel(link.task)  # too slow: give up on it now rather than half-start it later
         return self.errors
 
     async def _until_ready(self, link: _Link) -> bool:
@@ -210,70 +215,95 @@ class MCPToolbox:
         for link in self._links.values():
             link.stopping = True
             link.wake.set()
-        await asyncio.gather(*(link.task for link in self._links.values() if link.task), return_exceptions=True)
+        tasks = [link.task for link in self._links.values() if link.task]
+        _, connecting = await asyncio.wait(tasks, timeout=STOP_GRACE) if tasks else (set(), set())
+        for task in connecting:  # still starting up: cancel, which closes the transport and its process
+            await _cancel(task)
 
-    def _client(self, link: _Link) -> Any:
+    @contextlib.asynccontextmanager
+    async def _session(self, link: _Link) -> AsyncIterator[Any]:
+        """One connection to the server: a stdio process, or an HTTP client closed with it."""
         from mcp import Client, StdioServerParameters
-        from mcp.client.stdio import stdio_client
 
         config = link.config
         if config.command:
+            from mcp.client.stdio import stdio_client
+
             params = StdioServerParameters(
                 command=config.command, args=config.args, env=config.env or None, cwd=config.cwd
             )
-            return Client(stdio_client(params, errlog=self._errlog(link.name)))
+            async with Client(stdio_client(params, errlog=self._errlog(link))) as client:
+                yield client
+            return
         from mcp.client.streamable_http import streamable_http_client
         from mcp.shared._httpx_utils import create_mcp_http_client
 
-        http = create_mcp_http_client(headers=config.headers or None)
-        return Client(streamable_http_client(config.url or "", http_client=http))
+        async with (
+            create_mcp_http_client(headers=config.headers or None) as http,
+            Client(streamable_http_client(config.url or "", http_client=http)) as client,
+        ):
+            yield client
 
-    def _errlog(self, name: str) -> TextIO:
-        """Where a stdio server's stderr goes: a log file per server, else our stderr."""
+    def _errlog(self, link: _Link) -> TextIO:
+        """Where a stdio server's stderr goes: one log file per server (kept across reconnects)."""
         if self.log_dir is None:
             return sys.stderr
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"mcp-{name}.log", "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
-        self._logs.append(log)
-        return log
+        if link.log is None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            link.log = open(self.log_dir / f"mcp-{link.name}.log", "a", encoding="utf-8")  # noqa: SIM115
+            self._logs.append(link.log)
+        return link.log
 
     async def _keep(self, link: _Link) -> None:
         """Open the session, hold it until told to reconnect or stop, close it: all in this task."""
         while not link.stopping:
             request = link.attempt
+            link.wake.clear()
             try:
-                async with self._client(link) as client:
+                async with self._session(link) as client:
                     link.tools = await _list_tools(client)
                     link.client, link.error = client, None
                     _resolve(request, True)
-                    await link.wake.wait()
-            except BaseException as err:  # noqa: BLE001 - a dying server must not kill the keeper
-                if isinstance(err, asyncio.CancelledError) and link.stopping:
-                    raise
+                    if not link.stopping:
+                        await link.wake.wait()
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:  # a dying or failing server must not kill the keeper
                 link.error = describe(err)
+            except BaseExceptionGroup as group:  # anyio's task groups wrap what happened inside
+                if group.subgroup(asyncio.CancelledError) is not None:
+                    raise
+                link.error = describe(group)
             finally:
                 link.client = None
                 _resolve(request, False)
             if link.stopping:
                 return
             await link.wake.wait()  # reconnect only when a call asks for it
-            link.wake.clear()
 
     async def _reconnect(self, link: _Link, dead: Any) -> Any:
         async with link.lock:
             if link.client is not None and link.client is not dead:
                 return link.client  # another call already reconnected
-            link.attempt = asyncio.get_running_loop().create_future()
-            link.wake.set()
+            if link.attempt is None or link.attempt.done():  # else a connection is under way: wait for it
+                link.attempt = asyncio.get_running_loop().create_future()
+                link.wake.set()
             if not await self._until_ready(link) or link.client is None:
                 raise MCPServerError(f"MCP server '{link.name}' is unavailable: {link.error}")
             return link.client
+
+    def _repeatable(self, link: _Link, tool: str) -> bool:
+        """May a call be sent again after the connection broke? Only if the server says it is safe."""
+        notes = next((t.annotations for t in link.tools if t.name == tool), None)
+        return bool(notes and (notes.read_only_hint or notes.idempotent_hint))
 
     async def _call(self, server: str, tool: str, arguments: dict[str, Any], timeout: float) -> Any:
         link = self._links.get(server)
         if link is None:
             raise MCPServerError(f"no MCP server named '{server}'")
-        client = link.client or await self._reconnect(link, None)
+        client = link.client
+        if client is None or _closed(client):  # known dead before sending: reconnect first
+            client = await self._reconnect(link, client)
         for attempt in (1, 2):
             try:
                 with anyio.fail_after(timeout):
@@ -281,16 +311,31 @@ class MCPToolbox:
             except TimeoutError:
                 raise TimeoutError(f"MCP server '{server}' did not answer {tool} within {timeout:g} s") from None
             except Exception as err:
-                if not _broken(err) or attempt == 2:
+                if not _broken(err):
                     raise MCPServerError(f"MCP server '{server}' failed on {tool}: {describe(err)}") from None
                 client = await self._reconnect(link, client)
+                if attempt == 2 or not self._repeatable(link, tool):
+                    raise MCPServerError(
+                        f"MCP server '{server}' lost the connection during {tool}; it has been restarted, and the "
+                        "call was not repeated because it may already have run"
+                    ) from None
         raise AssertionError("unreachable")
 
     # --- public calls -----------------------------------------------------------
     def call(self, server: str, tool: str, arguments: dict[str, Any], timeout: float | None = None) -> Any:
         """Call a tool; returns the MCP ``CallToolResult``."""
         limit = timeout or self.call_timeout
-        return self._wait(self._call(server, tool, arguments, limit), timeout=limit + self.connect_timeout + 5)
+        if self._here():
+            raise RuntimeError(
+                "a synchronous MCP call on the sessions' own event loop would block it: "
+                "use the async API (ainvoke / acall) there"
+            )
+        future = self._run(self._call(server, tool, arguments, limit))
+        try:
+            return future.result(timeout=limit + self.connect_timeout + 5)
+        except concurrent.futures.TimeoutError:
+            future.cancel()  # stop the call on the sessions' loop too
+            raise TimeoutError(f"MCP server '{server}' did not answer {tool} within {limit:g} s") from None
 
     async def acall(self, server: str, tool: str, arguments: dict[str, Any], timeout: float | None = None) -> Any:
         return await self._await(self._call(server, tool, arguments, timeout or self.call_timeout))
@@ -303,6 +348,20 @@ class MCPToolbox:
         from agent.mcp.tools import to_langchain
 
         return [to_langchain(self, server, tool) for server, tools in self.listed_tools().items() for tool in tools]
+
+
+def _closed(client: Any) -> bool:
+    """Has the session's connection already closed? (The SDK keeps this private; unknown means open.)"""
+    dispatcher = getattr(getattr(client, "_session", None), "_dispatcher", None)
+    return bool(getattr(dispatcher, "_closed", False))
+
+
+async def _cancel(task: asyncio.Task[Any] | None) -> None:
+    if task is None or task.done():
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await asyncio.wait_for(task, STOP_GRACE)
 
 
 def _resolve(future: asyncio.Future[bool] | None, value: bool) -> None:
