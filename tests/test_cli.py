@@ -335,9 +335,16 @@ def test_chat_ctrl_c_stops_the_answer_and_keeps_the_thread(env, server):
 
 def test_tools_and_run_with_an_mcp_config(env, tmp_path):
     config = tmp_path / "servers.json"
-    config.write_text(json.dumps({"mcpServers": {
-        "primes": {"command": sys.executable, "args": ["-m", "mcp_servers.primes"]},
-        "broken": {"command": "/nonexistent/server"}}}))
+    config.write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "primes": {"command": sys.executable, "args": ["-m", "mcp_servers.primes"]},
+                    "broken": {"command": "/nonexistent/server"},
+                }
+            }
+        )
+    )
     listed = agent(env, "tools", "--json", "--mcp-config", str(config))
     tools = {t["name"]: t for t in json.loads(listed.stdout)}
     assert tools["primes__prime_check"]["source"] == "primes"
@@ -348,8 +355,12 @@ def test_tools_and_run_with_an_mcp_config(env, tmp_path):
 
 
 def test_credentials_in_the_model_url_never_leave_the_process(env, tmp_path):
-    e = {**env, "OPENAI_BASE_URL": "http://user:hunter2secret@127.0.0.1:9/v1", "OPENAI_API_KEY": SECRET,
-         "AGENT_MODEL": "m"}
+    e = {
+        **env,
+        "OPENAI_BASE_URL": "http://user:hunter2secret@127.0.0.1:9/v1",
+        "OPENAI_API_KEY": SECRET,
+        "AGENT_MODEL": "m",
+    }
     result = agent(e, "run", "hello", "--json")
     assert result.returncode == 4
     assert "hunter2secret" not in result.stdout + result.stderr

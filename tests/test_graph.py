@@ -397,11 +397,20 @@ def test_calls_without_ids_or_with_the_same_id_get_their_own_results():
         """Square a number."""
         return x * x
 
-    same_id = AIMessage("", tool_calls=[{"name": "square", "args": {"x": 3}, "id": "dup", "type": "tool_call"},
-                                        {"name": "square", "args": {"x": 4}, "id": "dup", "type": "tool_call"}])
-    no_ids = AIMessage("", invalid_tool_calls=[
-        {"name": "square", "args": '{"x": 5}', "id": None, "error": None, "type": "invalid_tool_call"},
-        {"name": "square", "args": '{"x": 6}', "id": None, "error": None, "type": "invalid_tool_call"}])
+    same_id = AIMessage(
+        "",
+        tool_calls=[
+            {"name": "square", "args": {"x": 3}, "id": "dup", "type": "tool_call"},
+            {"name": "square", "args": {"x": 4}, "id": "dup", "type": "tool_call"},
+        ],
+    )
+    no_ids = AIMessage(
+        "",
+        invalid_tool_calls=[
+            {"name": "square", "args": '{"x": 5}', "id": None, "error": None, "type": "invalid_tool_call"},
+            {"name": "square", "args": '{"x": 6}', "id": None, "error": None, "type": "invalid_tool_call"},
+        ],
+    )
     for message, expected in ((same_id, ["9", "16"]), (no_ids, ["25", "36"])):
         out = agent(ScriptedModel([message, answer("done")]), tools=[square]).invoke({"messages": "x"})
         results = tool_messages(out)
@@ -412,8 +421,13 @@ def test_calls_without_ids_or_with_the_same_id_get_their_own_results():
 def test_abandoned_calls_do_not_starve_later_ones():
     """Calls left running past their timeout keep their threads; a later instant call still runs."""
     hung = calls(*[("blocking_sleep", {"seconds": 3 + i / 100}) for i in range(40)])
-    graph = agent(ScriptedModel([hung, answer("gave up"), call("add", a=1, b=1), answer("2")]),
-                  tools=[blocking_sleep, add], tool_timeout=0.2, max_calls_per_tool=100, max_tool_calls=100)
+    graph = agent(
+        ScriptedModel([hung, answer("gave up"), call("add", a=1, b=1), answer("2")]),
+        tools=[blocking_sleep, add],
+        tool_timeout=0.2,
+        max_calls_per_tool=100,
+        max_tool_calls=100,
+    )
     graph.invoke({"messages": "hang"})
     out = graph.invoke({"messages": "add"})  # with a fixed pool of 32 this one waited in the queue and timed out
     assert [m.text for m in tool_messages(out)] == ["2"]

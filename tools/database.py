@@ -15,6 +15,8 @@ stays read-only either way.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools.base import ToolHints, ToolSpec
@@ -97,6 +99,25 @@ def _execute_input(dialect: str) -> type[BaseModel]:
     return DbExecuteInput
 
 
+@dataclass(frozen=True)
+class _Tools:
+    """What every tool of one database shares: its engine, how to name it, and its limits."""
+
+    backend: Backend
+    row_limit: int
+    timeout: float  # seconds one statement may run
+    call_timeout: float  # seconds the graph waits for one call
+    allow_write: bool
+
+    @property
+    def dialect(self) -> str:
+        return self.backend.target.dialect
+
+    @property
+    def where(self) -> str:
+        return f"the {self.dialect} database {self.backend.target.display}"
+
+
 def database_specs(
     url: str, *, allow_write: bool = False, row_limit: int = 200, timeout: float = 5.0
 ) -> list[ToolSpec]:
@@ -109,77 +130,86 @@ def database_specs(
     if not timeout > 0:
         raise ValueError("timeout must be positive")
     backend, call_timeout = _backend(url, timeout=timeout, writes_enabled=allow_write)
-    dialect = backend.target.dialect
-    where = f"the {dialect} database {backend.target.display}"
-    query_input = _query_input(dialect, row_limit)
-    execute_input = _execute_input(dialect)
+    tools = _Tools(backend, row_limit, timeout, call_timeout, allow_write)
+    specs = [_list_tables_spec(tools), _describe_table_spec(tools), _query_spec(tools)]
+    if allow_write:
+        specs.append(_execute_spec(tools))
+    return specs
 
+
+def _list_tables_spec(tools: _Tools) -> ToolSpec:
     def list_tables(inp: ListTablesInput) -> TableList:
-        return backend.list_tables(inp.include_row_counts)
+        return tools.backend.list_tables(inp.include_row_counts)
 
+    return ToolSpec(
+        name="db_list_tables",
+        description=f"List the tables and views of {tools.where}, with exact row counts. "
+        "Call this first to learn what data exists, then db_describe_table for a table's columns.",
+        input_model=ListTablesInput,
+        output_model=TableList,
+        func=list_tables,
+        hints=READ_HINTS,
+        timeout=tools.call_timeout,
+    )
+
+
+def _describe_table_spec(tools: _Tools) -> ToolSpec:
     def describe_table(inp: DescribeTableInput) -> TableDescription:
-        return backend.describe_table(inp.table, inp.schema_name)
+        return tools.backend.describe_table(inp.table, inp.schema_name)
+
+    return ToolSpec(
+        name="db_describe_table",
+        description=f"Describe one table or view of {tools.where}: columns (type, nullable, default, "
+        "primary key), foreign keys, indexes and the row count. Use it before querying that table.",
+        input_model=DescribeTableInput,
+        output_model=TableDescription,
+        func=describe_table,
+        hints=READ_HINTS,
+        timeout=tools.call_timeout,
+    )
+
+
+def _query_spec(tools: _Tools) -> ToolSpec:
+    dialect, row_limit = tools.dialect, tools.row_limit
 
     def query(inp: BaseModel) -> QueryResult:
-        return backend.query(inp.sql, inp.params, inp.max_rows or row_limit)  # type: ignore[attr-defined]
+        return tools.backend.query(inp.sql, inp.params, inp.max_rows or row_limit)  # type: ignore[attr-defined]
 
-    def execute(inp: BaseModel) -> ExecuteResult:
-        return backend.execute(inp.sql, inp.params, row_limit)  # type: ignore[attr-defined]
-
-    if allow_write:
+    if tools.allow_write:
         write_sentence = "It cannot change anything: use db_execute for INSERT, UPDATE, DELETE or schema changes."
     else:
         write_sentence = "The database is read-only: statements that change data or schema are refused."
-    specs: list[ToolSpec] = [
-        ToolSpec(
-            name="db_list_tables",
-            description=f"List the tables and views of {where}, with exact row counts. "
-            "Call this first to learn what data exists, then db_describe_table for a table's columns.",
-            input_model=ListTablesInput,
-            output_model=TableList,
-            func=list_tables,
-            hints=READ_HINTS,
-            timeout=call_timeout,
-        ),
-        ToolSpec(
-            name="db_describe_table",
-            description=f"Describe one table or view of {where}: columns (type, nullable, default, "
-            "primary key), foreign keys, indexes and the row count. Use it before querying that table.",
-            input_model=DescribeTableInput,
-            output_model=TableDescription,
-            func=describe_table,
-            hints=READ_HINTS,
-            timeout=call_timeout,
-        ),
-        ToolSpec(
-            name="db_query",
-            description=f"Run exactly one read-only SQL statement on {where} ({dialect} dialect: "
-            f"{_READ_COMMANDS[dialect]}) and get its columns and rows. At most {row_limit} rows come back; "
-            "'truncated' says when there were more (then filter, aggregate, or page with LIMIT/OFFSET). "
-            f"Put values in 'params', never into the SQL text. A statement may run {timeout:g} s. {write_sentence}",
-            input_model=query_input,
-            output_model=QueryResult,
-            func=query,
-            hints=READ_HINTS,
-            timeout=call_timeout,
-        ),
-    ]
-    if allow_write:
-        specs.append(
-            ToolSpec(
-                name="db_execute",
-                description=f"Change {where}: run exactly one {dialect} statement (INSERT, UPDATE, DELETE, "
-                "CREATE, ALTER, DROP, ...) in its own transaction, committed when it succeeds. Each call needs "
-                "the user's approval and the tool cannot undo it. Returns rows_affected (and RETURNING rows, "
-                f"at most {row_limit}). Put values in 'params'. Use db_query for reading.",
-                input_model=execute_input,
-                output_model=ExecuteResult,
-                func=execute,
-                hints=WRITE_HINTS,
-                timeout=call_timeout,
-            )
-        )
-    return specs
+    return ToolSpec(
+        name="db_query",
+        description=f"Run exactly one read-only SQL statement on {tools.where} ({dialect} dialect: "
+        f"{_READ_COMMANDS[dialect]}) and get its columns and rows. At most {row_limit} rows come back; "
+        "'truncated' says when there were more (then filter, aggregate, or page with LIMIT/OFFSET). "
+        f"Put values in 'params', never into the SQL text. A statement may run {tools.timeout:g} s. "
+        f"{write_sentence}",
+        input_model=_query_input(dialect, row_limit),
+        output_model=QueryResult,
+        func=query,
+        hints=READ_HINTS,
+        timeout=tools.call_timeout,
+    )
+
+
+def _execute_spec(tools: _Tools) -> ToolSpec:
+    def execute(inp: BaseModel) -> ExecuteResult:
+        return tools.backend.execute(inp.sql, inp.params, tools.row_limit)  # type: ignore[attr-defined]
+
+    return ToolSpec(
+        name="db_execute",
+        description=f"Change {tools.where}: run exactly one {tools.dialect} statement (INSERT, UPDATE, DELETE, "
+        "CREATE, ALTER, DROP, ...) in its own transaction, committed when it succeeds. Each call needs "
+        "the user's approval and the tool cannot undo it. Returns rows_affected (and RETURNING rows, "
+        f"at most {tools.row_limit}). Put values in 'params'. Use db_query for reading.",
+        input_model=_execute_input(tools.dialect),
+        output_model=ExecuteResult,
+        func=execute,
+        hints=WRITE_HINTS,
+        timeout=tools.call_timeout,
+    )
 
 
 __all__ = ["READ_HINTS", "WRITE_HINTS", "database_specs"]
