@@ -12,6 +12,8 @@ import sys
 import time
 from typing import Any, TextIO
 
+from rich.text import Text
+
 MAX_ARGS = 200
 MAX_RESULT = 160
 
@@ -132,10 +134,10 @@ class Renderer:
 class RichRenderer(Renderer):
     """Colours, dimmed reasoning, and a progress line (spinner, elapsed time) while waiting."""
 
-    def __init__(self, verbose: bool = False) -> None:
+    def __init__(self, verbose: bool = False, console: Any = None) -> None:
         from rich.console import Console
 
-        self.console = Console(highlight=False)
+        self.console = console or Console(highlight=False)
         super().__init__(self.console.file, verbose)
         self._status: Any = None
         self._running: dict[str, str] = {}  # tool call id -> name
@@ -164,28 +166,35 @@ class RichRenderer(Renderer):
     def plan(self, steps: list[dict[str, Any]]) -> None:
         self._stop()
         self._end_text()
-        self.console.print("[bold]plan[/bold]")
+        self.console.print(Text("plan", style="bold"))
         for index, step in enumerate(steps, 1):
             style = {"done": "green", "failed": "red", "skipped": "dim"}.get(step["status"], "")
-            tool = f" [cyan]\\[{step['tool']}][/cyan]" if step.get("tool") else ""
-            self.console.print(f"  {index}. [{style or 'default'}]({step['status']}) {step['description']}[/]{tool}")
+            line = Text.assemble(f"  {index}. ", (f"({step['status']}) {step['description']}", style))
+            if step.get("tool"):
+                line.append(f" [{step['tool']}]", style="cyan")
+            self.console.print(line)
         self._wait("thinking…")
 
     def tool_start(self, event: dict[str, Any]) -> None:
         self._stop()
         self._end_text()
-        self.console.print(f"[cyan]→ {event['name']}[/cyan]([dim]{short(event['args'], MAX_ARGS)}[/dim])", markup=True)
+        self.console.print(
+            Text.assemble((f"→ {event['name']}", "cyan"), "(", (short(event["args"], MAX_ARGS), "dim"), ")")
+        )
         self._running[event["id"]] = event["name"]
         self._wait_for_tools()
 
     def tool_end(self, event: dict[str, Any]) -> None:
         self._stop()
         self._end_text()
-        mark = "[green]ok[/green]" if event["ok"] else "[red]error[/red]"
+        mark = ("ok", "green") if event["ok"] else ("error", "red")
         self.console.print(
-            f"[cyan]← {event['name']}[/cyan] {mark} [dim]({event['seconds']:.2f}s)[/dim] "
-            f"{short(event['result'], MAX_RESULT)}",
-            markup=True,
+            Text.assemble(
+                (f"← {event['name']} ", "cyan"),
+                mark,
+                (f" ({event['seconds']:.2f}s) ", "dim"),
+                short(event["result"], MAX_RESULT),
+            )
         )
         self._running.pop(event["id"], None)
         self._reset_wait()
@@ -194,7 +203,8 @@ class RichRenderer(Renderer):
     def rejected(self, event: dict[str, Any]) -> None:
         self._stop()
         self._end_text()
-        self.console.print(f"[yellow]✗ {event['name']} rejected:[/yellow] {short(event['error'], MAX_RESULT)}")
+        reason = short(event["error"], MAX_RESULT)
+        self.console.print(Text.assemble((f"✗ {event['name']} rejected: ", "yellow"), reason))
         self._wait("thinking…")
 
     def reasoning(self, text: str) -> None:
@@ -220,8 +230,10 @@ class RichRenderer(Renderer):
     def summary(self, usage: dict[str, Any], stop_reason: str, elapsed: float, thread: str = "") -> None:
         self._stop()
         ttft = self.first_token if self.verbose else None
-        note = "" if stop_reason == "answered" else f" · [yellow]stopped: {stop_reason}[/yellow]"
-        self.console.print(f"[dim]{usage_line(usage, elapsed, ttft, thread)}[/dim]{note}", markup=True)
+        line = Text(usage_line(usage, elapsed, ttft, thread), style="dim")
+        if stop_reason != "answered":
+            line.append(f" · stopped: {stop_reason}", style="yellow")
+        self.console.print(line)
 
     def notice(self, text: str) -> None:
         self._stop()
