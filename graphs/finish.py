@@ -93,7 +93,8 @@ class Finisher:
         recall = self.nodes.cfg.recall
         if recall is None or self.nodes.cfg.strategy != "recall":
             return
-        key = str(len(state.get("messages", [])))
+        human = next((m for m in reversed(state.get("messages", [])) if isinstance(m, HumanMessage)), None)
+        key = (human.id if human is not None and human.id else None) or str(len(state.get("messages", [])))
         recall.remember(thread_id(config), key, f"User: {current_task(state)}\nAssistant: {answer}")
 
     def finish(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:

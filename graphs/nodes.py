@@ -188,29 +188,28 @@ class AgentNodes:
             parts.append("Your plan (follow it; adapt it if a step fails):\n" + planning.render_plan(state["plan"]))
         return SystemMessage("\n\n".join(parts))
 
-    def _recalled(self, state: AgentState, config: RunnableConfig) -> list[str]:
+    def _recalled(self, state: AgentState, config: RunnableConfig, exclude: set[str]) -> list[str]:
+        """Earlier rounds like the task, leaving out those already in the prompt."""
         if self.cfg.strategy != "recall" or self.cfg.recall is None:
             return []
-        return self.cfg.recall.recall(thread_id(config), current_task(state), self.cfg.recall_k)
+        return self.cfg.recall.recall(thread_id(config), current_task(state), self.cfg.recall_k, exclude=exclude)
 
-    def _prompt(
-        self, state: AgentState, config: RunnableConfig, summary: str | None = None, start: int | None = None
-    ) -> list[AnyMessage]:
+    def _prompt(self, state: AgentState, config: RunnableConfig) -> list[AnyMessage]:
         """System message plus the rounds the context strategy keeps, under budget."""
-        view = {**state, "summary": summary if summary is not None else state.get("summary", "")}
-        system = self._system(view, self._recalled(state, config))  # type: ignore[arg-type]
-        begin = state.get("summary_upto", 0) if start is None else start
-        rounds = context.split_rounds(state.get("messages", [])[begin:])
+        rounds = context.split_rounds(state.get("messages", [])[state.get("summary_upto", 0) :])
         rounds = context.select_rounds(rounds, self.cfg.strategy, self.cfg.keep_rounds)
+        kept = {r[0].id for r in rounds if r and isinstance(r[0], HumanMessage) and r[0].id}
+        system = self._system(state, self._recalled(state, config, exclude=kept))
         if self.cfg.strategy != "all":
             budget = int(self.cfg.window * self.cfg.threshold)
             rounds = context.fit_rounds(rounds, budget, context.count_tokens([system]))
         return [system, *context.close_open_calls(context.flatten(rounds))]
 
-    def _needs_summary(self, state: AgentState, prompt: list[AnyMessage]) -> int | None:
+    def _needs_summary(self, state: AgentState) -> int | None:
+        """Where to cut when the prompt, all rounds since the last summary, passes the threshold."""
         if self.cfg.strategy != "summary":
             return None
-        full = [prompt[0], *state.get("messages", [])[state.get("summary_upto", 0) :]]
+        full = [self._system(state, []), *state.get("messages", [])[state.get("summary_upto", 0) :]]
         if context.count_tokens(full) <= self.cfg.window * self.cfg.threshold:
             return None
         return context.summary_split(state["messages"], state.get("summary_upto", 0))
@@ -235,42 +234,54 @@ class AgentNodes:
             where += f" (and the fallback at {endpoint_of(self.cfg.fallback)})"
         return {"stop_reason": "model_error", "error": f"The model at {where} failed: {_one_line(err)}"}
 
+    def _summary_update(self, state: AgentState, upto: int, request: list[AnyMessage], note: Any) -> dict[str, Any]:
+        """The new summary, with its call counted like any model call (tokens, cost, calls)."""
+        stats = add_usage(state.get("stats", {}), note, self.cfg.pricing, prompt=request)
+        stats["model_calls"] = stats.get("model_calls", 0) + 1
+        return {"summary": note.text.strip(), "summary_upto": upto, "stats": stats}
+
     def model(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         if stop := self.cfg.bounds.before_model_call(state.get("stats", {})):
             return {"stop_reason": stop}
         extra: dict[str, Any] = {}
-        prompt = self._prompt(state, config)
-        if (upto := self._needs_summary(state, prompt)) is not None:
-            summarizer = self.cfg.summary_model or self.cfg.model
+        if (upto := self._needs_summary(state)) is not None:
+            request = self._summary_request(state, upto)
             try:
-                note = summarizer.invoke(self._summary_request(state, upto), {**config, **NOSTREAM})
-                extra = {"summary": note.text.strip(), "summary_upto": upto}
-                prompt = self._prompt(state, config, summary=extra["summary"], start=upto)
+                note = (self.cfg.summary_model or self.cfg.model).invoke(request, {**config, **NOSTREAM})
             except Exception:  # no summary: the budget cut still keeps the prompt small
-                pass
+                note = None
+            if note is not None:
+                extra = self._summary_update(state, upto, request, note)
+                state = {**state, **extra}  # type: ignore[typeddict-item]
+                if stop := self.cfg.bounds.before_model_call(extra["stats"]):
+                    return {**extra, "stop_reason": stop}
+        prompt = self._prompt(state, config)
         try:
             response = self.bound_model.invoke(prompt, config)
         except Exception as err:
-            return self._model_error(state, err)
+            return {**extra, **self._model_error(state, err)}
         return self._after_model(state, response, prompt, extra)
 
     async def amodel(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         if stop := self.cfg.bounds.before_model_call(state.get("stats", {})):
             return {"stop_reason": stop}
         extra: dict[str, Any] = {}
-        prompt = self._prompt(state, config)
-        if (upto := self._needs_summary(state, prompt)) is not None:
-            summarizer = self.cfg.summary_model or self.cfg.model
+        if (upto := self._needs_summary(state)) is not None:
+            request = self._summary_request(state, upto)
             try:
-                note = await summarizer.ainvoke(self._summary_request(state, upto), {**config, **NOSTREAM})
-                extra = {"summary": note.text.strip(), "summary_upto": upto}
-                prompt = self._prompt(state, config, summary=extra["summary"], start=upto)
+                note = await (self.cfg.summary_model or self.cfg.model).ainvoke(request, {**config, **NOSTREAM})
             except Exception:
-                pass
+                note = None
+            if note is not None:
+                extra = self._summary_update(state, upto, request, note)
+                state = {**state, **extra}  # type: ignore[typeddict-item]
+                if stop := self.cfg.bounds.before_model_call(extra["stats"]):
+                    return {**extra, "stop_reason": stop}
+        prompt = self._prompt(state, config)
         try:
             response = await self.bound_model.ainvoke(prompt, config)
         except Exception as err:
-            return self._model_error(state, err)
+            return {**extra, **self._model_error(state, err)}
         return self._after_model(state, response, prompt, extra)
 
     def route_model(self, state: AgentState) -> str:

@@ -8,10 +8,12 @@ thread's storage grows with the conversation instead of with its square
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, TypedDict
 
 from langchain_core.messages import AnyMessage
+from langchain_core.messages.utils import convert_to_messages
 from langgraph.channels import DeltaChannel
 from langgraph.graph.message import add_messages
 from pydantic import BaseModel, Field
@@ -19,10 +21,27 @@ from pydantic import BaseModel, Field
 SNAPSHOT_EVERY = 200  # measured in bench/checkpoint_growth.py
 
 
+_IDS = uuid.UUID("6f1c2a52-3b7e-4e0a-9c41-0d6a8f5e2b17")
+
+
+def _with_ids(messages: list[AnyMessage], batch: Any) -> list[Any]:
+    """The batch as messages, each with an id; a missing id is derived from where it lands.
+
+    ``add_messages`` would give a random id, and a ``DeltaChannel`` replays the
+    writes at every load: a message stored without an id would get a new one
+    each time, and replacing or recalling it by id would silently fail.
+    """
+    items = convert_to_messages(batch if isinstance(batch, list) else [batch])
+    return [
+        m if m.id else m.model_copy(update={"id": str(uuid.uuid5(_IDS, f"{len(messages)}:{i}:{m.type}:{m.text}"))})
+        for i, m in enumerate(items)
+    ]
+
+
 def fold_messages(messages: list[AnyMessage], batches: Sequence[Any]) -> list[AnyMessage]:
     """``add_messages`` over a batch of writes; folding makes it batching-invariant."""
     for batch in batches:
-        messages = add_messages(messages, batch)
+        messages = add_messages(messages, _with_ids(messages, batch))
     return messages
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from graph_helpers import add, agent
 from graph_helpers import settings as make_settings
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
@@ -200,3 +201,56 @@ def test_a_thread_interrupted_mid_run_takes_a_new_task():
     out = graph.invoke({"messages": "second"}, config)
     assert out["answer"] == "second answer"
     assert_pairs_intact(model.prompts[-1][1:])
+
+
+def test_summary_calls_count_against_the_bounds():
+    model = ScriptedModel([chatty], cycle=True)
+    summarizer = ScriptedModel([lambda m: AIMessage("SUMMARY")], cycle=True)
+    graph = build_agent(
+        model=model,
+        tools=[add],
+        checkpointer=InMemorySaver(),
+        summary_model=summarizer,
+        settings=make_settings(
+            context_strategy="summary", context_window=WINDOW, summary_threshold=THRESHOLD, price_in=1.0, price_out=1.0
+        ),
+    )
+    config = {"configurable": {"thread_id": "s"}}
+    for i in range(12):
+        before = summarizer.calls_made
+        out = graph.invoke({"messages": f"task number {i}: " + "detail " * 50}, config)
+        summaries = summarizer.calls_made - before
+        assert out["stats"]["model_calls"] == 2 + summaries  # the summary is a model call like the others
+    assert summarizer.calls_made >= 2
+    # and its tokens are in the cost
+    stats = out["stats"]
+    assert stats["cost"] == pytest.approx((stats["input_tokens"] + stats["output_tokens"]) / 1e6)
+
+
+def test_summary_stops_at_the_model_call_bound():
+    model = ScriptedModel([chatty], cycle=True)
+    summarizer = ScriptedModel([lambda m: AIMessage("SUMMARY")], cycle=True)
+    graph = build_agent(
+        model=model,
+        tools=[add],
+        checkpointer=InMemorySaver(),
+        summary_model=summarizer,
+        settings=make_settings(
+            context_strategy="summary", context_window=WINDOW, summary_threshold=THRESHOLD, max_model_calls=2
+        ),
+    )
+    config = {"configurable": {"thread_id": "b"}}
+    reasons = [graph.invoke({"messages": f"task {i}: " + "detail " * 50}, config)["stop_reason"] for i in range(10)]
+    assert "model_calls" in reasons  # a run that had to summarise ran out of its two model calls
+
+
+def test_recall_leaves_out_rounds_already_in_the_prompt():
+    model = ScriptedModel([lambda m: AIMessage("noted")], cycle=True)
+    graph = _recall_graph(model, open_store("memory:"))
+    config = {"configurable": {"thread_id": "x"}}
+    for text in ("the capital of France is Paris", "my cat is called Miso", "the train leaves at nine"):
+        graph.invoke({"messages": f"Remember: {text}"}, config)
+    graph.invoke({"messages": "when does the train leave?"}, config)
+    system = model.prompts[-1][0].text
+    # the train round is one of the last two rounds, verbatim in the prompt; recall brings an older one
+    assert "Earlier exchanges" in system and "train leaves at nine" not in system

@@ -144,3 +144,16 @@ def test_delta_storage_reconstructs_exact_history_across_snapshots(tmp_path):
     messages = fresh.get_state(config).values["messages"]
     assert [m.text for m in messages if m.type == "human"] == [f"question {i}" for i in range(120)]
     assert len(messages) == 240
+
+
+def test_message_ids_are_stable_across_loads(tmp_path):
+    """Messages given without an id (a string task) keep one id however often the thread is reloaded."""
+    url = f"sqlite:///{tmp_path / 'ids.sqlite'}"
+    graph = agent(ScriptedModel([call("add", a=1, b=2), "3"]), checkpointer=open_checkpointer(url))
+    config = {"configurable": {"thread_id": "ids"}}
+    graph.invoke({"messages": "add them"}, config)
+    first = [m.id for m in graph.get_state(config).values["messages"]]
+    again = [m.id for m in graph.get_state(config).values["messages"]]
+    other = agent(ScriptedModel([]), checkpointer=open_checkpointer(url))
+    elsewhere = [m.id for m in other.get_state(config).values["messages"]]
+    assert first == again == elsewhere and all(first) and len(set(first)) == len(first)
