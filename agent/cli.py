@@ -7,9 +7,11 @@ when a command needs them, so ``--help`` answers at once.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_BOUND, EXIT_MODEL = 0, 1, 2, 3, 4
@@ -128,14 +130,27 @@ def load_settings(args: argparse.Namespace) -> Any:
 
 
 def build_graph(settings: Any, **kwargs: Any) -> Any:
+    """The agent graph; anything wrong with what the settings point at is a configuration error."""
     from graphs.builder import build_agent
+
+    with configuration(settings):
+        return build_agent(settings=settings, **kwargs)
+
+
+@contextlib.contextmanager
+def configuration(settings: Any) -> Iterator[None]:
+    """Turn errors from what the settings point at (model file, MCP config, checkpointer, database)
+    into one masked line and exit code 2, instead of a traceback."""
+    import sqlite3
+
+    from agent.mcp.config import MCPConfigError
     from graphs.llm import ModelConfigError
 
     try:
-        return build_agent(settings=settings, **kwargs)
-    except ModelConfigError as err:
+        yield
+    except (ModelConfigError, MCPConfigError) as err:
         raise ConfigError(str(err)) from None
-    except (RuntimeError, OSError, ValueError) as err:
+    except (sqlite3.Error, RuntimeError, OSError, ValueError) as err:
         from agent.config_view import mask_secrets
 
         raise ConfigError(mask_secrets(f"{type(err).__name__}: {err}", settings)) from None
@@ -199,13 +214,16 @@ def cmd_threads(args: argparse.Namespace) -> int:
     from agent.threads import threads_command
 
     settings = load_settings(args)
-    return threads_command(args, settings)
+    with configuration(settings):
+        return threads_command(args, settings)
 
 
 def cmd_tools(args: argparse.Namespace) -> int:
     from agent.config_view import show_tools
 
-    return show_tools(load_settings(args), as_json=args.json)
+    settings = load_settings(args)
+    with configuration(settings):
+        return show_tools(settings, as_json=args.json)
 
 
 def cmd_config(args: argparse.Namespace) -> int:

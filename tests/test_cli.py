@@ -377,3 +377,19 @@ def test_provider_key_from_dot_env(env, tmp_path, server):
     result = agent(env, "run", "hi", "--json", cwd=workdir)
     assert json.loads(result.stdout)["answer"] == "configured by .env"
     assert server.requests[0]["model"] == "from-dotenv" and server.headers[0]["authorization"] == f"Bearer {SECRET}"
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["tools", "--mcp-config", "{dir}/mcp.json"], "MCP config {dir}/mcp.json: not valid JSON"),
+        (["run", "hi", "--checkpointer", "{dir}/corrupt.sqlite"], "file is not a database"),
+        (["threads", "--checkpointer", "{dir}/corrupt.sqlite"], "file is not a database"),
+    ],
+)
+def test_broken_files_the_settings_point_at_are_configuration_errors(env, tmp_path, command, message):
+    (tmp_path / "mcp.json").write_text("{not json")
+    (tmp_path / "corrupt.sqlite").write_text("this is not a database, but it is long enough to be read")
+    result = agent(env, *[part.format(dir=tmp_path) for part in command])
+    assert result.returncode == 2
+    assert message.format(dir=tmp_path) in result.stderr and "Traceback" not in result.stderr
