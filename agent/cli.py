@@ -125,7 +125,9 @@ def load_settings(args: argparse.Namespace) -> Any:
     try:
         return Settings(**overrides)
     except ValidationError as err:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors(include_url=False))
+        from tools.base import describe_validation_error
+
+        problems = describe_validation_error(err, whole="settings")
         raise ConfigError(f"invalid settings: {problems}") from None
 
 

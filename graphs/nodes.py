@@ -25,7 +25,7 @@ from graphs.recall import RecallMemory
 from graphs.state import AgentState, Plan, RunStats
 from graphs.tool_runner import arun_calls, run_calls
 from graphs.usage import Pricing, add_usage
-from graphs.validate import needs_approval, validate_calls
+from graphs.validate import call_signature, needs_approval, validate_calls
 
 SYSTEM_PROMPT = (
     "You are a capable assistant that solves tasks with tools. Call tools when they help, several at "
@@ -358,6 +358,7 @@ class AgentNodes:
         )
         denied = [c for c in calls if not approved(decision, c["id"])]
         return {
+            "stats": uncount(state.get("stats", {}), denied),  # a denied call did not run
             "messages": [
                 ToolMessage(
                     content="Error: the user denied this call; do not retry it.",
@@ -366,7 +367,7 @@ class AgentNodes:
                     status="error",
                 )
                 for c in denied
-            ]
+            ],
         }
 
     def route_approve(self, state: AgentState) -> str:
@@ -409,6 +410,19 @@ class AgentNodes:
         if failed and self.cfg.planning != "off" and state.get("stats", {}).get("replans", 0) < 2:
             return "plan"
         return "model"
+
+
+def uncount(stats: RunStats, calls: list[ToolCall]) -> RunStats:
+    """The counters without calls that were reserved by validation but never ran."""
+    updated = RunStats(**stats)
+    per_tool, counts = dict(stats.get("per_tool", {})), dict(stats.get("call_counts", {}))
+    for call in calls:
+        sig = call_signature(call["name"], call["args"])
+        per_tool[call["name"]] = max(0, per_tool.get(call["name"], 0) - 1)
+        counts[sig] = max(0, counts.get(sig, 0) - 1)
+    updated["tool_calls"] = max(0, stats.get("tool_calls", 0) - len(calls))
+    updated["per_tool"], updated["call_counts"] = per_tool, counts
+    return updated
 
 
 def approved(decision: Any, call_id: str) -> bool:

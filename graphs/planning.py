@@ -71,7 +71,7 @@ def advance(plan: Sequence[StepState], results: Sequence[ToolMessage]) -> list[S
     """Mark, for each tool result, the first open step expecting that tool (else one expecting none)."""
     steps: list[StepState] = [{**s} for s in plan]
     for result in results:
-        open_steps = [s for s in steps if s["status"] in ("pending", "running")]
+        open_steps = [s for s in steps if s["status"] == "pending"]
         match = next((s for s in open_steps if s["tool"] == result.name), None) or next(
             (s for s in open_steps if s["tool"] is None), None
         )
@@ -85,7 +85,7 @@ def close(plan: Sequence[StepState], answered: bool) -> list[StepState]:
     closed: list[StepState] = []
     for step in plan:
         status = step["status"]
-        if status in ("pending", "running"):
+        if status == "pending":
             status = "done" if answered and step["tool"] is None else "skipped"
         closed.append({**step, "status": status})
     return closed

@@ -45,7 +45,7 @@ def fold_messages(messages: list[AnyMessage], batches: Sequence[Any]) -> list[An
     return messages
 
 
-StepStatus = Literal["pending", "running", "done", "failed", "skipped"]
+StepStatus = Literal["pending", "done", "failed", "skipped"]
 
 
 class PlanStep(BaseModel):
@@ -111,19 +111,9 @@ class AgentInput(TypedDict, total=False):
     messages: list[AnyMessage] | list[dict[str, Any]] | str
 
 
-class AgentOutput(TypedDict, total=False):
-    messages: list[AnyMessage]
-    answer: str
-    stop_reason: str | None
-    stats: RunStats
-    tool_log: list[ToolRecord]
-    plan: list[StepState]
-
-
 __all__ = [
     "SNAPSHOT_EVERY",
     "AgentInput",
-    "AgentOutput",
     "AgentState",
     "Plan",
     "PlanStep",

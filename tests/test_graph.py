@@ -291,6 +291,7 @@ def test_destructive_call_denied():
     graph.invoke({"messages": "erase t2"}, config)
     out = graph.invoke(Command(resume={"approve": False}), config)
     assert ERASED == []
+    assert out["stats"]["tool_calls"] == 0 and out["tool_log"] == []  # a denied call did not run
     (denied,) = tool_messages(out)
     assert "denied" in denied.text and out["answer"] == "not erased"
     assert "denied" in model.prompts[-1][-1].text

@@ -233,13 +233,15 @@ def test_config_file_env_expansion_and_default_location(tmp_path, monkeypatch):
         ('{"mcpServers": {"x": {}}}', "either 'command'"),
         ('{"mcpServers": {"x": {"command": "a", "url": "http://b"}}}', "either 'command'"),
         ("{not json", "not valid JSON"),
+        ('{"mcpServers": {"x": {"command": "a", "env": {"K": "${SURELY_UNSET_VAR_42}"}}}}',
+         "MCP server 'x': environment variable SURELY_UNSET_VAR_42 is not set"),
     ],
 )
 def test_bad_config_names_the_problem(tmp_path, content, message):
     path = tmp_path / "mcp.json"
     path.write_text(content)
     with pytest.raises(MCPConfigError, match=message):
-        load_config(path)
+        load_config(path).enabled()
 
 
 def test_graph_validates_mcp_arguments_against_the_json_schema(toolbox):

@@ -40,10 +40,16 @@ class MCPServerError(RuntimeError):
     """A server could not be reached or started; the message names it."""
 
 
-def describe(err: BaseException) -> str:
-    """The innermost error of an exception group, as one line."""
+def innermost(err: BaseException) -> BaseException:
+    """The first leaf of an exception group (anyio's task groups wrap what happened inside)."""
     while isinstance(err, BaseExceptionGroup) and err.exceptions:
         err = err.exceptions[0]
+    return err
+
+
+def describe(err: BaseException) -> str:
+    """The innermost error of an exception group, as one line."""
+    err = innermost(err)
     text = str(err).strip().splitlines()[0] if str(err).strip() else ""
     return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
@@ -52,8 +58,7 @@ def _broken(err: BaseException) -> bool:
     """Did the session die (as opposed to the server answering with an error)?"""
     from mcp.shared.exceptions import MCPError
 
-    while isinstance(err, BaseExceptionGroup) and err.exceptions:
-        err = err.exceptions[0]
+    err = innermost(err)
     if isinstance(err, MCPError):
         return err.code == CONNECTION_CLOSED
     return isinstance(

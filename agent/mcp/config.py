@@ -4,30 +4,26 @@
         "primes": {"command": "python", "args": ["-m", "mcp_servers.primes"], "env": {"X": "${X}"}},
         "remote": {"url": "http://127.0.0.1:8765/mcp", "headers": {"Authorization": "Bearer ${TOKEN}"}}}}
 
-``${VAR}`` is replaced from the environment in ``env``, ``headers``, ``args``
-and ``url``, so secrets stay out of the file.  Our own fields, all optional:
+``${VAR}`` is replaced from the environment (or ``.env``) in ``env``,
+``headers``, ``args`` and ``url``, so secrets stay out of the file; an unset
+one is an error naming it.  Our own fields, all optional:
 ``timeout`` (seconds per call) and ``disabled``.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-_VAR = re.compile(r"\$\{(\w+)\}")
+from tools.base import describe_validation_error
+from tools.settings import UnsetVariable, expand_env
 
 
 class MCPConfigError(ValueError):
     """The MCP config file is wrong; the message names the file and the field."""
-
-
-def expand(value: str) -> str:
-    return _VAR.sub(lambda m: os.environ.get(m.group(1), ""), value)
 
 
 class ServerConfig(BaseModel):
@@ -51,13 +47,13 @@ class ServerConfig(BaseModel):
         return self
 
     def expanded(self) -> ServerConfig:
-        """A copy with ``${VAR}`` replaced from the environment."""
+        """A copy with ``${VAR}`` replaced from the environment (or ``.env``); unset ones are errors."""
         return self.model_copy(
             update={
-                "args": [expand(a) for a in self.args],
-                "env": {k: expand(v) for k, v in self.env.items()},
-                "headers": {k: expand(v) for k, v in self.headers.items()},
-                "url": expand(self.url) if self.url else None,
+                "args": [expand_env(a) for a in self.args],
+                "env": {k: expand_env(v) for k, v in self.env.items()},
+                "headers": {k: expand_env(v) for k, v in self.headers.items()},
+                "url": expand_env(self.url) if self.url else None,
             }
         )
 
@@ -70,7 +66,16 @@ class MCPConfig(BaseModel):
     mcpServers: dict[str, ServerConfig] = Field(default_factory=dict)  # noqa: N815 - the file's own key
 
     def enabled(self) -> dict[str, ServerConfig]:
-        return {name: cfg.expanded() for name, cfg in self.mcpServers.items() if not cfg.disabled}
+        """The servers to start, with ``${VAR}`` expanded; an unset variable names its server."""
+        servers = {}
+        for name, config in self.mcpServers.items():
+            if config.disabled:
+                continue
+            try:
+                servers[name] = config.expanded()
+            except UnsetVariable as err:
+                raise MCPConfigError(f"MCP server '{name}': {err}") from None
+        return servers
 
 
 def load_config(path: Path) -> MCPConfig:
@@ -83,7 +88,7 @@ def load_config(path: Path) -> MCPConfig:
     try:
         return MCPConfig.model_validate(raw)
     except ValidationError as err:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors(include_url=False))
+        problems = describe_validation_error(err, whole="(file)")
         raise MCPConfigError(f"MCP config {path}: {problems}") from None
 
 
@@ -95,4 +100,4 @@ def config_path(mcp_config: Path | None, home: Path) -> Path | None:
     return default if default.exists() else None
 
 
-__all__ = ["MCPConfig", "MCPConfigError", "ServerConfig", "config_path", "expand", "load_config"]
+__all__ = ["MCPConfig", "MCPConfigError", "ServerConfig", "config_path", "load_config"]

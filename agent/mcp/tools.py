@@ -8,8 +8,10 @@ messages; structured content is preferred over text.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.tools import StructuredTool, ToolException
@@ -58,13 +60,12 @@ def to_langchain(toolbox: MCPToolbox, server: str, tool: Any) -> StructuredTool:
     """One MCP tool as a LangChain tool that calls it through the toolbox's persistent session."""
 
     def call(**arguments: Any) -> tuple[str, Any]:
-        return render(_checked(lambda: toolbox.call(server, tool.name, arguments)))
+        with tool_errors():
+            return render(toolbox.call(server, tool.name, arguments))
 
     async def acall(**arguments: Any) -> tuple[str, Any]:
-        try:
+        with tool_errors():
             return render(await toolbox.acall(server, tool.name, arguments))
-        except (MCPServerError, TimeoutError) as err:
-            raise ToolException(str(err)) from None
 
     timeout = toolbox.servers[server].timeout or toolbox.call_timeout
     return StructuredTool(
@@ -79,10 +80,11 @@ def to_langchain(toolbox: MCPToolbox, server: str, tool: Any) -> StructuredTool:
     )
 
 
-def _checked(call: Any) -> Any:
+@contextlib.contextmanager
+def tool_errors() -> Iterator[None]:
     """Server failures and timeouts become tool errors the model can read."""
     try:
-        return call()
+        yield
     except (MCPServerError, TimeoutError) as err:
         raise ToolException(str(err)) from None
 
