@@ -62,10 +62,14 @@ def default_tools(settings: Settings) -> list[BaseTool]:
     return tools
 
 
-def _recall(strategy: str, store: BaseStore | None, url: str, embeddings: Embeddings | None) -> RecallMemory | None:
-    if strategy != "recall":
+def _recall(
+    settings: Settings, store: BaseStore | None, url: str, embeddings: Embeddings | None
+) -> RecallMemory | None:
+    if settings.context_strategy != "recall":
         return None
-    embeddings = embeddings or HashingEmbeddings()
+    from graphs.llm import embeddings_from_settings
+
+    embeddings = embeddings or embeddings_from_settings(settings) or HashingEmbeddings()
     if store is None:
         dims = len(embeddings.embed_query("dimension probe"))
         store = open_store(url, index_config(embeddings, dims) if url.startswith("memory") else None)
@@ -133,7 +137,7 @@ def build_agent(
         window=settings.context_window,
         threshold=settings.summary_threshold,
         recall_k=settings.recall_k,
-        recall=_recall(settings.context_strategy, store, url, embeddings),
+        recall=_recall(settings, store, url, embeddings),
         system_prompt=system_prompt,
         summary_model=summary_model,
         fallback=fallback,

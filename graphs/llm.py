@@ -246,6 +246,25 @@ def chat_model_from_settings(settings: Settings) -> BaseChatModel:
     return build_chat_model(choice)
 
 
+def embeddings_from_settings(settings: Settings) -> Any:
+    """OpenAI-compatible embeddings when ``AGENT_EMBEDDING_MODEL`` names one, at the model's endpoint."""
+    if not settings.embedding_model:
+        return None
+    from langchain_openai import OpenAIEmbeddings
+
+    choice = choose_model(settings)
+    base_url = choice.base_url if choice else env_value("OPENAI_BASE_URL")
+    key = (choice.api_key if choice else None) or _secret(env_value("OPENAI_API_KEY")) or SecretStr("not-needed")
+    return OpenAIEmbeddings(
+        model=settings.embedding_model,
+        base_url=base_url,
+        api_key=key,
+        check_embedding_ctx_length=False,
+        max_retries=3,
+        timeout=30,
+    )
+
+
 def fallback_from_settings(settings: Settings) -> BaseChatModel | None:
     if not settings.fallback_model:
         return None
@@ -272,6 +291,7 @@ __all__ = [
     "chat_model_from_settings",
     "choose_model",
     "effective_settings",
+    "embeddings_from_settings",
     "endpoint_of",
     "fallback_from_settings",
     "load_model_file",

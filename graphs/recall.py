@@ -6,8 +6,9 @@ without one (SqliteStore where sqlite-vec cannot load, PostgreSQL without
 pgvector) get the embedding stored beside the text and are ranked here, by
 cosine, which is fine for the few thousand rounds of a thread.
 
-Embeddings come from an OpenAI-compatible endpoint when one is configured and
-otherwise from :class:`HashingEmbeddings`, a deterministic local embedding
+Embeddings come from an OpenAI-compatible endpoint when ``AGENT_EMBEDDING_MODEL``
+names a model (or ``build_agent(embeddings=...)`` gives one), and otherwise from
+:class:`HashingEmbeddings`, a deterministic local embedding
 (feature hashing of words and CJK character pairs) that needs no model.
 """
 

@@ -41,6 +41,7 @@ class FakeOpenAI:
     def __init__(self) -> None:
         self.replies: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
+        self.embedding_requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.times: list[float] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -72,6 +73,10 @@ class FakeOpenAI:
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
+                if self.path.endswith("/embeddings"):
+                    server.embedding_requests.append(body)
+                    self._send(200, embeddings(body))
+                    return
                 server.requests.append(body)
                 server.headers.append({k.lower(): v for k, v in self.headers.items()})
                 server.times.append(time.monotonic())
@@ -118,6 +123,20 @@ class FakeOpenAI:
 
 def _usage(reply: Reply) -> dict[str, int]:
     return {"prompt_tokens": reply.usage[0], "completion_tokens": reply.usage[1], "total_tokens": sum(reply.usage)}
+
+
+def embeddings(body: dict) -> dict[str, Any]:
+    """Deterministic vectors: texts sharing words get similar vectors (the local hashing embedding)."""
+    from graphs.recall import HashingEmbeddings
+
+    texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+    vectors = HashingEmbeddings(64).embed_documents([str(t) for t in texts])
+    return {
+        "object": "list",
+        "model": body.get("model", "fake"),
+        "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)],
+        "usage": {"prompt_tokens": len(texts), "total_tokens": len(texts)},
+    }
 
 
 def completion(reply: Reply, body: dict) -> dict[str, Any]:

@@ -233,8 +233,10 @@ def test_config_file_env_expansion_and_default_location(tmp_path, monkeypatch):
         ('{"mcpServers": {"x": {}}}', "either 'command'"),
         ('{"mcpServers": {"x": {"command": "a", "url": "http://b"}}}', "either 'command'"),
         ("{not json", "not valid JSON"),
-        ('{"mcpServers": {"x": {"command": "a", "env": {"K": "${SURELY_UNSET_VAR_42}"}}}}',
-         "MCP server 'x': environment variable SURELY_UNSET_VAR_42 is not set"),
+        (
+            '{"mcpServers": {"x": {"command": "a", "env": {"K": "${SURELY_UNSET_VAR_42}"}}}}',
+            "MCP server 'x': environment variable SURELY_UNSET_VAR_42 is not set",
+        ),
     ],
 )
 def test_bad_config_names_the_problem(tmp_path, content, message):

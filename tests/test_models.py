@@ -250,3 +250,28 @@ def test_provider_resolution(monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # a local server needs no key
     choice = choose_model(Settings(model="my-local-model"))
     assert (choice.provider, choice.base_url, choice.api_key) == ("openai", "http://127.0.0.1:9/v1", None)
+
+
+def test_recall_with_openai_compatible_embeddings(server, monkeypatch):
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from graphs.builder import build_agent
+    from graphs.memory import open_store
+    from graphs.testing import ScriptedModel
+
+    monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-embed-test")
+    settings = Settings(
+        planning="off", context_strategy="recall", context_rounds=1, recall_k=1, embedding_model="text-embedding-test"
+    )
+    model = ScriptedModel([lambda m: AIMessage("noted")], cycle=True)
+    graph = build_agent(
+        model=model, tools=[add], checkpointer=InMemorySaver(), store=open_store("memory:"), settings=settings
+    )
+    config = {"configurable": {"thread_id": "e"}}
+    for text in ("my cat is called Miso", "the train leaves at nine", "invoices are due on Friday"):
+        graph.invoke({"messages": f"Remember: {text}"}, config)
+    graph.invoke({"messages": "what is my cat called?"}, config)
+    assert "Miso" in model.prompts[-1][0].text
+    assert server.embedding_requests and server.embedding_requests[0]["model"] == "text-embedding-test"
+    assert server.requests == []  # the chat model is scripted: the server only embedded

@@ -152,6 +152,11 @@ class Settings(BaseSettings):
     summary_threshold: float = Field(
         default=0.7, gt=0.05, lt=1.0, description="Share of the window that triggers a rolling summary."
     )
+    embedding_model: str | None = Field(
+        default=None,
+        description="Embedding model for recall, served by the configured OpenAI-compatible endpoint. "
+        "Default: a local deterministic embedding.",
+    )
     recall_k: int = Field(default=3, ge=1, le=50, description="Earlier rounds recalled by similarity.")
 
     # --- models --------------------------------------------------------------
