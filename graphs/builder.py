@@ -90,6 +90,29 @@ def _node(func: Callable[..., Any], afunc: Callable[..., Any] | None = None) -> 
     return RunnableCallable(func, afunc, name=func.__name__)
 
 
+def wire(nodes: AgentNodes) -> StateGraph:
+    """The nodes and the routes between them (see the module docstring)."""
+    finisher = Finisher(nodes)
+    graph = StateGraph(AgentState, input_schema=AgentInput)
+    graph.add_node("start", _node(nodes.start))
+    graph.add_node("plan", _node(nodes.plan, nodes.aplan))
+    graph.add_node("model", _node(nodes.model, nodes.amodel))
+    graph.add_node("validate", _node(nodes.validate))
+    graph.add_node("approve", _node(nodes.approve))
+    graph.add_node("tools", _node(nodes.tools, nodes.atools))
+    graph.add_node("finish", _node(finisher.finish, finisher.afinish))
+
+    graph.add_edge(START, "start")
+    graph.add_conditional_edges("start", nodes.route_start, ["plan", "model"])
+    graph.add_edge("plan", "model")
+    graph.add_conditional_edges("model", nodes.route_model, ["validate", "finish"])
+    graph.add_conditional_edges("validate", nodes.route_validate, ["approve", "tools", "model", "finish"])
+    graph.add_conditional_edges("approve", nodes.route_approve, ["tools", "model"])
+    graph.add_conditional_edges("tools", nodes.route_tools, ["plan", "model"])
+    graph.add_edge("finish", END)
+    return graph
+
+
 def build_agent(
     model: BaseChatModel | None = None,
     tools: Sequence[ToolLike] | None = None,
@@ -142,27 +165,7 @@ def build_agent(
         summary_model=summary_model,
         fallback=fallback,
     )
-    nodes = AgentNodes(cfg)
-    finisher = Finisher(nodes)
-
-    graph = StateGraph(AgentState, input_schema=AgentInput)
-    graph.add_node("start", _node(nodes.start))
-    graph.add_node("plan", _node(nodes.plan, nodes.aplan))
-    graph.add_node("model", _node(nodes.model, nodes.amodel))
-    graph.add_node("validate", _node(nodes.validate))
-    graph.add_node("approve", _node(nodes.approve))
-    graph.add_node("tools", _node(nodes.tools, nodes.atools))
-    graph.add_node("finish", _node(finisher.finish, finisher.afinish))
-
-    graph.add_edge(START, "start")
-    graph.add_conditional_edges("start", nodes.route_start, ["plan", "model"])
-    graph.add_edge("plan", "model")
-    graph.add_conditional_edges("model", nodes.route_model, ["validate", "finish"])
-    graph.add_conditional_edges("validate", nodes.route_validate, ["approve", "tools", "model", "finish"])
-    graph.add_conditional_edges("approve", nodes.route_approve, ["tools", "model"])
-    graph.add_conditional_edges("tools", nodes.route_tools, ["plan", "model"])
-    graph.add_edge("finish", END)
-
+    graph = wire(AgentNodes(cfg))
     compiled = graph.compile(
         checkpointer=checkpointer or None, store=cfg.recall.store if cfg.recall else store, name=name
     )
