@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from graphs.context import SUMMARY_PROMPT
+from graphs.local_model import LocalChatModel
 from graphs.offline_answers import render
 from graphs.offline_intents import Intent, is_chinese, parse_task
-from graphs.testing import message_chunks
 
 BANNER_EN = "(Offline model: no language model is configured, so these answers come straight from the tools.)"
 BANNER_ZH = "（离线模型：未配置语言模型，以下答案直接来自工具。）"
@@ -77,36 +73,15 @@ def current_round(messages: Sequence[BaseMessage]) -> tuple[str, list[BaseMessag
     return "", [], final
 
 
-class OfflineModel(BaseChatModel):
+class OfflineModel(LocalChatModel):
     """Rule-based stand-in for an LLM; see the module docstring."""
 
     @property
     def _llm_type(self) -> str:
         return "offline"
 
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any):  # type: ignore[override]
-        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=self.respond(messages, kwargs.get("tools")))])
-
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        yield from message_chunks(self.respond(messages, kwargs.get("tools")), run_manager)
-
     # --- the decision ------------------------------------------------------------
-    def respond(self, messages: Sequence[BaseMessage], tools: Sequence[dict[str, Any]] | None) -> AIMessage:
+    def reply(self, messages: Sequence[BaseMessage], tools: Sequence[dict[str, Any]] | None) -> AIMessage:
         names = _tool_names(tools)
         if messages and isinstance(messages[0], SystemMessage) and messages[0].text == SUMMARY_PROMPT:
             return AIMessage(content=self._summary(messages))

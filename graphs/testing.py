@@ -13,19 +13,16 @@ costs can be tested; prompts are recorded in ``model.prompts``.
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.messages.utils import count_tokens_approximately
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, Field, PrivateAttr
+
+from graphs.local_model import LocalChatModel
 
 Reply = AIMessage | str | Callable[[list[BaseMessage]], "AIMessage | str"]
 
@@ -66,7 +63,7 @@ def structured(value: BaseModel) -> AIMessage:
     return call(type(value).__name__, **value.model_dump(mode="json"))
 
 
-class ScriptedModel(BaseChatModel):
+class ScriptedModel(LocalChatModel):
     """Replays scripted replies in order; fails loudly when the script runs out."""
 
     replies: list[Any] = Field(default_factory=list)
@@ -88,14 +85,11 @@ class ScriptedModel(BaseChatModel):
     def calls_made(self) -> int:
         return self._position
 
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any):  # type: ignore[override]
-        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)
-
     def assert_exhausted(self) -> None:
         left = len(self.replies) - self._position
         assert left <= 0 or self.cycle, f"{left} scripted replies were not used"
 
-    def _next(self, messages: list[BaseMessage], tools: list[dict] | None) -> AIMessage:
+    def reply(self, messages: list[BaseMessage], tools: list[dict[str, Any]] | None) -> AIMessage:
         with self._lock:
             if self._position >= len(self.replies) and not (self.cycle and self.replies):
                 raise RuntimeError(f"ScriptedModel ran out of replies after {self._position} calls")
@@ -118,62 +112,5 @@ class ScriptedModel(BaseChatModel):
             }
         return message
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=self._next(messages, kwargs.get("tools")))])
 
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        message = self._next(messages, kwargs.get("tools"))
-        yield from message_chunks(message, run_manager)
-
-
-def message_chunks(
-    message: AIMessage, run_manager: CallbackManagerForLLMRun | None = None
-) -> Iterator[ChatGenerationChunk]:
-    """A message as the chunks a streaming server would send: words, then calls and usage."""
-    text = message.content if isinstance(message.content, str) else ""
-    words = text.split(" ")
-    for index, word in enumerate(words):
-        piece = word if index == len(words) - 1 else word + " "
-        if not piece:
-            continue
-        chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece, id=message.id))
-        if run_manager:
-            run_manager.on_llm_new_token(piece, chunk=chunk)
-        yield chunk
-    yield ChatGenerationChunk(
-        message=AIMessageChunk(
-            content="",
-            id=message.id,
-            tool_call_chunks=[
-                {"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"], "index": i, "type": "tool_call_chunk"}
-                for i, c in enumerate(message.tool_calls)
-            ]
-            + [
-                {
-                    "name": c.get("name"),
-                    "args": c.get("args"),
-                    "id": c.get("id"),
-                    "index": len(message.tool_calls) + i,
-                    "type": "tool_call_chunk",
-                }
-                for i, c in enumerate(message.invalid_tool_calls)
-            ],
-            usage_metadata=message.usage_metadata,
-            response_metadata=message.response_metadata,
-        )
-    )
-
-
-__all__ = ["ScriptedModel", "answer", "call", "calls", "message_chunks", "raw_call", "structured"]
+__all__ = ["ScriptedModel", "answer", "call", "calls", "raw_call", "structured"]
