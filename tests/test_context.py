@@ -203,18 +203,24 @@ def test_a_thread_interrupted_mid_run_takes_a_new_task():
     assert_pairs_intact(model.prompts[-1][1:])
 
 
-def test_summary_calls_count_against_the_bounds():
-    model = ScriptedModel([chatty], cycle=True)
+def summarising_graph(**overrides):
+    """A chatty scripted model on the summary strategy, with a scripted summariser."""
     summarizer = ScriptedModel([lambda m: AIMessage("SUMMARY")], cycle=True)
+    settings = make_settings(
+        context_strategy="summary", context_window=WINDOW, summary_threshold=THRESHOLD, **overrides
+    )
     graph = build_agent(
-        model=model,
+        model=ScriptedModel([chatty], cycle=True),
         tools=[add],
         checkpointer=InMemorySaver(),
         summary_model=summarizer,
-        settings=make_settings(
-            context_strategy="summary", context_window=WINDOW, summary_threshold=THRESHOLD, price_in=1.0, price_out=1.0
-        ),
+        settings=settings,
     )
+    return graph, summarizer
+
+
+def test_summary_calls_count_against_the_bounds():
+    graph, summarizer = summarising_graph(price_in=1.0, price_out=1.0)
     config = {"configurable": {"thread_id": "s"}}
     for i in range(12):
         before = summarizer.calls_made
@@ -228,17 +234,7 @@ def test_summary_calls_count_against_the_bounds():
 
 
 def test_summary_stops_at_the_model_call_bound():
-    model = ScriptedModel([chatty], cycle=True)
-    summarizer = ScriptedModel([lambda m: AIMessage("SUMMARY")], cycle=True)
-    graph = build_agent(
-        model=model,
-        tools=[add],
-        checkpointer=InMemorySaver(),
-        summary_model=summarizer,
-        settings=make_settings(
-            context_strategy="summary", context_window=WINDOW, summary_threshold=THRESHOLD, max_model_calls=2
-        ),
-    )
+    graph, _ = summarising_graph(max_model_calls=2)
     config = {"configurable": {"thread_id": "b"}}
     reasons = [graph.invoke({"messages": f"task {i}: " + "detail " * 50}, config)["stop_reason"] for i in range(10)]
     assert "model_calls" in reasons  # a run that had to summarise ran out of its two model calls
