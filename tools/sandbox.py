@@ -29,8 +29,26 @@ DEFAULT_MEMORY_MB = 2048
 _PRELOAD = ["sympy"]
 
 
+def _cpu_budget(seconds: float) -> None:
+    """Let the next job use ``seconds`` more CPU time; past it the kernel kills the worker (SIGXCPU).
+
+    The caller kills a worker at its deadline; this bound holds even when the
+    caller is gone (an MCP server whose client hung up).  A parent-death signal
+    would not do: a forkserver child keeps the forkserver alive by design.
+    """
+    try:
+        import resource
+
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        spent = used.ru_utime + used.ru_stime
+        limit = int(spent + seconds) + 2
+        resource.setrlimit(resource.RLIMIT_CPU, (limit, resource.RLIM_INFINITY))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
 def _worker_main(conn: Connection, memory_mb: int) -> None:
-    """Loop in the child: receive ``(fn, args)``, send ``("ok", value)`` or an error."""
+    """Loop in the child: receive ``(fn, args, seconds)``, send ``("ok", value)`` or an error."""
     try:
         import resource
 
@@ -40,9 +58,10 @@ def _worker_main(conn: Connection, memory_mb: int) -> None:
         pass
     while True:
         try:
-            fn, args = conn.recv()
+            fn, args, seconds = conn.recv()
         except (EOFError, OSError):
             return
+        _cpu_budget(seconds)
         try:
             reply: tuple[str, Any] = ("ok", fn(*args))
         except ToolError as err:
@@ -117,7 +136,7 @@ class Sandbox:
         """
         worker = self._checkout()
         try:
-            worker.conn.send((fn, args))
+            worker.conn.send((fn, args, timeout))
             ready = worker.conn.poll(timeout)
             reply = worker.conn.recv() if ready else None
         except (EOFError, OSError, BrokenPipeError):
