@@ -64,16 +64,21 @@ def test_last_rounds_keeps_the_last_n_rounds_under_budget():
     assert "task number 9" in model.prompts[-1][-3].text
 
 
-def test_summary_folds_old_rounds_and_keeps_prompts_under_budget():
+def summarising_graph(summarizer, **overrides):
+    """A chatty scripted model on the summary strategy, with ``summarizer`` writing the summaries."""
     model = ScriptedModel([chatty], cycle=True)
-    summarizer = ScriptedModel([lambda m: AIMessage(f"SUMMARY of {len(m[-1].text)} chars")], cycle=True)
-    graph = build_agent(
-        model=model,
-        tools=[add],
-        checkpointer=InMemorySaver(),
-        summary_model=summarizer,
-        settings=make_settings(context_strategy="summary", context_window=WINDOW, summary_threshold=THRESHOLD),
+    settings = make_settings(
+        context_strategy="summary", context_window=WINDOW, summary_threshold=THRESHOLD, **overrides
     )
+    graph = build_agent(
+        model=model, tools=[add], checkpointer=InMemorySaver(), summary_model=summarizer, settings=settings
+    )
+    return graph, model
+
+
+def test_summary_folds_old_rounds_and_keeps_prompts_under_budget():
+    summarizer = ScriptedModel([lambda m: AIMessage(f"SUMMARY of {len(m[-1].text)} chars")], cycle=True)
+    graph, model = summarising_graph(summarizer)
     out = run_turns(graph, 12)
     assert summarizer.calls_made >= 2  # a rolling summary, renewed as the thread grows
     assert out["summary"].startswith("SUMMARY") and out["summary_upto"] > 0
@@ -89,15 +94,7 @@ def test_summary_folds_old_rounds_and_keeps_prompts_under_budget():
 
 
 def test_summary_failure_falls_back_to_the_budget_cut():
-    model = ScriptedModel([chatty], cycle=True)
-    broken = ScriptedModel([])  # raises on every call
-    graph = build_agent(
-        model=model,
-        tools=[add],
-        checkpointer=InMemorySaver(),
-        summary_model=broken,
-        settings=make_settings(context_strategy="summary", context_window=WINDOW, summary_threshold=THRESHOLD),
-    )
+    graph, model = summarising_graph(ScriptedModel([]))  # a summariser that raises on every call
     out = run_turns(graph, 8)
     assert out["stop_reason"] == "answered"
     assert all(count_tokens(p) <= BUDGET for p in model.prompts)
@@ -203,24 +200,9 @@ def test_a_thread_interrupted_mid_run_takes_a_new_task():
     assert_pairs_intact(model.prompts[-1][1:])
 
 
-def summarising_graph(**overrides):
-    """A chatty scripted model on the summary strategy, with a scripted summariser."""
-    summarizer = ScriptedModel([lambda m: AIMessage("SUMMARY")], cycle=True)
-    settings = make_settings(
-        context_strategy="summary", context_window=WINDOW, summary_threshold=THRESHOLD, **overrides
-    )
-    graph = build_agent(
-        model=ScriptedModel([chatty], cycle=True),
-        tools=[add],
-        checkpointer=InMemorySaver(),
-        summary_model=summarizer,
-        settings=settings,
-    )
-    return graph, summarizer
-
-
 def test_summary_calls_count_against_the_bounds():
-    graph, summarizer = summarising_graph(price_in=1.0, price_out=1.0)
+    summarizer = ScriptedModel([lambda m: AIMessage("SUMMARY")], cycle=True)
+    graph, _ = summarising_graph(summarizer, price_in=1.0, price_out=1.0)
     config = {"configurable": {"thread_id": "s"}}
     for i in range(12):
         before = summarizer.calls_made
@@ -234,7 +216,7 @@ def test_summary_calls_count_against_the_bounds():
 
 
 def test_summary_stops_at_the_model_call_bound():
-    graph, _ = summarising_graph(max_model_calls=2)
+    graph, _ = summarising_graph(ScriptedModel([lambda m: AIMessage("SUMMARY")], cycle=True), max_model_calls=2)
     config = {"configurable": {"thread_id": "b"}}
     reasons = [graph.invoke({"messages": f"task {i}: " + "detail " * 50}, config)["stop_reason"] for i in range(10)]
     assert "model_calls" in reasons  # a run that had to summarise ran out of its two model calls
