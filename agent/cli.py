@@ -123,12 +123,16 @@ def load_settings(args: argparse.Namespace) -> Any:
 
     overrides = {name: getattr(args, name) for name in SETTING_FLAGS if getattr(args, name, None) is not None}
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as err:
         from tools.base import describe_validation_error
 
         problems = describe_validation_error(err, whole="settings")
         raise ConfigError(f"invalid settings: {problems}") from None
+    from agent.logs import configure_file
+
+    configure_file(settings.home)
+    return settings
 
 
 def build_graph(settings: Any, **kwargs: Any) -> Any:
@@ -245,7 +249,10 @@ def quiet_tracing_logs() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from agent.logs import configure_stderr
+
     args = build_parser().parse_args(argv)
+    configure_stderr()
     quiet_tracing_logs()
     try:
         return COMMANDS[args.command](args)

@@ -1,8 +1,14 @@
 """LangSmith tracing, when the user turns it on (``LANGSMITH_TRACING=true``).
 
 LangChain would trace by itself; we hand it our own client so that (1) no
-secret we know of reaches a payload (an anonymizer scrubs them), and (2) an
-unreachable endpoint costs a second at exit, not the default retries' dozen.
+secret we know of reaches LangSmith, and (2) an unreachable endpoint costs a
+second at exit, not the default retries' dozen.
+
+Scrubbing uses two of the client's own hooks: the anonymizer (inputs, outputs,
+metadata and errors, before anything is queued) and ``process_buffered_run_ops``,
+which sees every whole run dict about to be sent, created or updated, so that
+fields no anonymizer covers (``serialized`` model parameters such as a base URL
+with a password, ``events``, ``extra``) are scrubbed too.
 Every run carries the thread id and the task as metadata (see the runner).
 """
 
@@ -36,6 +42,16 @@ def scrubber(secrets: list[str]) -> Any:
     return scrub
 
 
+def run_ops_scrubber(secrets: list[str]) -> Any:
+    """The ``process_buffered_run_ops`` hook: every field of every run, scrubbed, ids kept."""
+    scrub = scrubber(secrets)
+
+    def process(runs: Any) -> list[dict[str, Any]]:
+        return [{key: value if key in ("id", "trace_id") else scrub(value) for key, value in run.items()} for run in runs]
+
+    return process
+
+
 def tracing_callbacks(settings: Any) -> list[Any]:
     """A LangChain tracer with our client, or nothing when tracing is off."""
     if not tracing_enabled():
@@ -51,8 +67,10 @@ def tracing_callbacks(settings: Any) -> list[Any]:
         retry_config=Retry(total=RETRIES, backoff_factor=0.2, allowed_methods=None),
         timeout_ms=TIMEOUT_MS,
         anonymizer=scrubber(secrets),
+        process_buffered_run_ops=run_ops_scrubber(secrets),
+        run_ops_buffer_size=1,  # scrub and send each run at once, not in batches
     )
     return [LangChainTracer(client=client)]
 
 
-__all__ = ["scrubber", "tracing_callbacks", "tracing_enabled"]
+__all__ = ["run_ops_scrubber", "scrubber", "tracing_callbacks", "tracing_enabled"]

@@ -20,6 +20,7 @@ SDK's own.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from tools.base import describe_validation_error
 from tools.redact import strip_userinfo
 from tools.settings import Settings, UnsetVariable, env_value, expand_env
+
+log = logging.getLogger(__name__)
 
 ServerType = Literal[
     "openai", "dashscope", "deepseek", "ollama", "vllm", "sglang", "lmdeploy", "llamacpp", "openai-compatible"
@@ -129,6 +132,7 @@ class ModelChoice(BaseModel):
     context_window: int | None = None
     price_in: float | None = None
     price_out: float | None = None
+    url_setting: str = "OPENAI_BASE_URL"  # where the base URL came from, to name it in messages
 
     @property
     def endpoint(self) -> str:
@@ -159,6 +163,7 @@ def choose_model(settings: Settings) -> ModelChoice | None:
             context_window=file.input_tokens,
             price_in=file.pay_in,
             price_out=file.pay_out,
+            url_setting=f"the model file's 'url' ({settings.model_config_path})",
         )
     model, provider = _split(settings.model, settings.provider)
     if model == "offline":
@@ -177,6 +182,7 @@ def choose_model(settings: Settings) -> ModelChoice | None:
             model=model,
             base_url=provider,
             api_key=_secret(env_value("OPENAI_API_KEY")),
+            url_setting="AGENT_PROVIDER",
         )
     if provider not in PROVIDERS:
         raise ModelConfigError(f"unknown provider {provider!r}: use one of {', '.join(PROVIDERS)} or a base URL")
@@ -212,8 +218,26 @@ def effective_settings(settings: Settings) -> Settings:
     return settings.model_copy(update=update)
 
 
+_warned_userinfo: set[str] = set()
+
+
+def _warn_userinfo(choice: ModelChoice) -> None:
+    """Credentials in the base URL become Basic auth and replace the API key: say so, once per setting."""
+    from urllib.parse import urlsplit
+
+    if not choice.base_url or urlsplit(choice.base_url).username is None or choice.url_setting in _warned_userinfo:
+        return
+    _warned_userinfo.add(choice.url_setting)
+    log.warning(
+        "%s has a user name and password in the URL: they are sent as HTTP Basic auth and replace the API key; "
+        "remove them from the URL unless the server expects Basic auth",
+        choice.url_setting,
+    )
+
+
 def build_chat_model(choice: ModelChoice, max_retries: int = 3) -> BaseChatModel:
     """A LangChain chat model for a resolved choice; streams usage, retries with backoff."""
+    _warn_userinfo(choice)
     common: dict[str, Any] = {
         "model": choice.model,
         "timeout": choice.timeout,

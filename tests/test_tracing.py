@@ -128,3 +128,30 @@ def test_tracing_without_a_reachable_endpoint_does_not_fail_the_run(env):
     assert json.loads(result.stdout)["stop_reason"] == "answered"
     assert LS_KEY not in result.stderr
     assert time.monotonic() - started < 30
+
+
+def test_a_password_in_the_model_url_reaches_no_field_of_any_run(env):
+    """The model's base URL travels in ``serialized`` (no anonymizer covers it): every byte is checked."""
+    stub = LangSmithStub()
+    password = "PASSW0RD-in-the-URL-77"
+    with FakeOpenAI() as model_server:
+        model_server.queue(Reply(tool_calls=[("prime_check", '{"n": "97"}')]), Reply(content="97 is prime."))
+        url = model_server.url.replace("http://", f"http://user:{password}@")
+        result = subprocess.run(
+            [sys.executable, "-m", "agent", "run", "Is 97 prime?", "--planning", "off"],
+            env={**env, "LANGSMITH_ENDPOINT": stub.url, "AGENT_PROVIDER": url, "AGENT_MODEL": "m"},
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+        auth = model_server.headers[0].get("authorization", "")
+    assert result.returncode == 0, result.stderr
+    runs = stub.runs()
+    assert any(run.get("serialized") for run in runs), "an llm run with its serialized parameters was sent"
+    captured = b"".join(body for _, body in stub.parts)
+    assert password.encode() not in captured
+    assert b"user:***@" in captured  # the URL is still recognisable, its password gone
+    assert password not in result.stdout + result.stderr
+    # The URL's credentials replaced the API key on the wire: the user is told once, by setting name.
+    assert auth.startswith("Basic ")
+    assert result.stderr.count("AGENT_PROVIDER") == 1 and "Basic" in result.stderr
