@@ -1,4 +1,4 @@
-"""The database tools on SQLite: the demo database, a copy of Chinook, hostile SQL.
+"""The database tools on SQLite: the demo database, the Chinook-shaped sample database, hostile SQL.
 
 Expected values are computed with separate, plain ``sqlite3`` connections, and
 every hostile call must fail fast with a ToolError code while leaving the
@@ -21,8 +21,25 @@ from tools.base import ToolError, ToolHints
 from tools.database import database_specs
 from tools.db.common import MAX_CELL_CHARS, parse_database_url, quote_identifier
 from tools.demo_db import ensure_demo_database
+from tools.sample_db import ensure_sample_database
 
-CHINOOK = Path("/work/shared/data/chinook.sqlite")
+CHINOOK_TABLES = {
+    "Album": ["AlbumId", "Title", "ArtistId"],
+    "Artist": ["ArtistId", "Name"],
+    "Customer": ["CustomerId", "FirstName", "LastName", "Company", "Address", "City", "State", "Country",
+                 "PostalCode", "Phone", "Fax", "Email", "SupportRepId"],
+    "Employee": ["EmployeeId", "LastName", "FirstName", "Title", "ReportsTo", "BirthDate", "HireDate", "Address",
+                 "City", "State", "Country", "PostalCode", "Phone", "Fax", "Email"],
+    "Genre": ["GenreId", "Name"],
+    "Invoice": ["InvoiceId", "CustomerId", "InvoiceDate", "BillingAddress", "BillingCity", "BillingState",
+                "BillingCountry", "BillingPostalCode", "Total"],
+    "InvoiceLine": ["InvoiceLineId", "InvoiceId", "TrackId", "UnitPrice", "Quantity"],
+    "MediaType": ["MediaTypeId", "Name"],
+    "Playlist": ["PlaylistId", "Name"],
+    "PlaylistTrack": ["PlaylistId", "TrackId"],
+    "Track": ["TrackId", "Name", "AlbumId", "MediaTypeId", "GenreId", "Composer", "Milliseconds", "Bytes",
+              "UnitPrice"],
+}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- helpers
@@ -60,14 +77,19 @@ def user_tables(db: Path) -> list[str]:
     return [r[0] for r in rows]
 
 
+@pytest.fixture(scope="session")
+def chinook_source(tmp_path_factory) -> Path:
+    """The generated Chinook-shaped sample database, built once per test session."""
+    return ensure_sample_database(tmp_path_factory.mktemp("sample") / "chinook.sqlite")
+
+
 @pytest.fixture
-def chinook(tmp_path) -> Path:
-    if not CHINOOK.is_file():
-        pytest.skip(f"the Chinook sample database is not at {CHINOOK}")
+def chinook(tmp_path, chinook_source) -> Path:
+    """A private copy of the sample database, alone in its folder (tests may write to it)."""
     folder = tmp_path / "chinook"
     folder.mkdir()
     copy = folder / "chinook.sqlite"
-    shutil.copyfile(CHINOOK, copy)
+    shutil.copyfile(chinook_source, copy)
     return copy
 
 
@@ -171,6 +193,106 @@ def test_demo_database_answers_the_first_questions(demo):
     count = t["db_query"].run({"sql": "SELECT count(*) AS n FROM customers"})
     assert count["rows"] == [[independent(demo, "SELECT count(*) FROM customers")[0][0]]]
     assert count["columns"] == ["n"] and count["truncated"] is False
+
+
+# --------------------------------------------------------------------------- sample database
+
+
+def _foreign_keys(db: Path, table: str) -> set[tuple[str, str, str]]:
+    return {(r[3], r[2], r[4]) for r in independent(db, f"PRAGMA foreign_key_list({table})")}
+
+
+def test_sample_database_has_chinooks_shape(chinook_source):
+    db = chinook_source
+    assert {t: [r[1] for r in independent(db, f"PRAGMA table_info({t})")] for t in user_tables(db)} == CHINOOK_TABLES
+    assert _foreign_keys(db, "Album") == {("ArtistId", "Artist", "ArtistId")}
+    assert _foreign_keys(db, "Track") == {
+        ("AlbumId", "Album", "AlbumId"), ("GenreId", "Genre", "GenreId"), ("MediaTypeId", "MediaType", "MediaTypeId")
+    }  # fmt: skip
+    assert _foreign_keys(db, "InvoiceLine") == {("InvoiceId", "Invoice", "InvoiceId"), ("TrackId", "Track", "TrackId")}
+    assert _foreign_keys(db, "Invoice") == {("CustomerId", "Customer", "CustomerId")}
+    assert _foreign_keys(db, "Customer") == {("SupportRepId", "Employee", "EmployeeId")}
+    assert _foreign_keys(db, "Employee") == {("ReportsTo", "Employee", "EmployeeId")}
+    assert _foreign_keys(db, "PlaylistTrack") == {
+        ("PlaylistId", "Playlist", "PlaylistId"), ("TrackId", "Track", "TrackId")
+    }  # fmt: skip
+    indexed = {(r[0], r[1]) for r in independent(
+        db, "SELECT m.tbl_name, i.name FROM sqlite_master m, pragma_index_info(m.name) i WHERE m.type = 'index'"
+    )}  # fmt: skip
+    assert ("Album", "ArtistId") in indexed and ("Track", "AlbumId") in indexed and ("Invoice", "CustomerId") in indexed
+    assert independent(db, "PRAGMA foreign_key_check") == []
+
+    counts = {t: independent(db, f"SELECT count(*) FROM {t}")[0][0] for t in CHINOOK_TABLES}
+    assert (counts["Artist"], counts["Album"], counts["Track"]) == (275, 347, 3503)
+    assert (counts["Genre"], counts["MediaType"], counts["Playlist"], counts["Employee"]) == (25, 5, 18, 8)
+    assert 50 <= counts["Customer"] <= 70 and 350 <= counts["Invoice"] <= 450
+    assert 1800 <= counts["InvoiceLine"] <= 2600 and 1000 <= counts["PlaylistTrack"] <= 9000
+
+
+def test_sample_database_answers_like_chinook(chinook_source):
+    db = chinook_source
+    names = [r[0] for r in independent(db, "SELECT Name FROM Artist")]
+    assert len(set(names)) == len(names) and all(n and n.strip() == n and "None" not in n for n in names)
+    top = independent(
+        db, "SELECT ar.Name, count(*) AS n FROM Album al JOIN Artist ar ON ar.ArtistId = al.ArtistId "
+        "GROUP BY ar.ArtistId ORDER BY n DESC LIMIT 2"
+    )  # fmt: skip
+    assert top[0][1] > top[1][1]  # "which artist has the most albums?" has one answer
+    assert independent(db, "SELECT count(*) FROM Artist WHERE ArtistId NOT IN (SELECT ArtistId FROM Album)")[0][0] > 0
+    mismatched = independent(
+        db, "SELECT count(*) FROM Invoice i WHERE abs(i.Total - (SELECT sum(UnitPrice * Quantity) FROM InvoiceLine l "
+        "WHERE l.InvoiceId = i.InvoiceId)) > 0.001"
+    )  # fmt: skip
+    assert mismatched == [(0,)]
+    emails = [r[0] for r in independent(db, "SELECT Email FROM Customer")]
+    assert len(set(emails)) == len(emails) and all("@" in e for e in emails)
+    assert independent(db, "SELECT min(InvoiceDate) < max(InvoiceDate), count(DISTINCT BillingCountry) > 10 "
+                           "FROM Invoice") == [(1, 1)]  # fmt: skip
+
+    q = tools(db)["db_query"]
+    assert q.run({"sql": "SELECT count(*) FROM Album"})["rows"] == [[347]]
+    best = q.run({"sql": "SELECT ar.Name FROM Artist ar JOIN Album al USING (ArtistId) GROUP BY ar.ArtistId "
+                         "ORDER BY count(*) DESC LIMIT 1"})  # fmt: skip
+    assert best["rows"] == [[top[0][0]]]
+
+
+def test_sample_database_is_deterministic_and_written_atomically(tmp_path, chinook_source):
+    path = tmp_path / "a" / "sample.sqlite"
+    assert ensure_sample_database(path) == path
+    assert sorted(p.name for p in path.parent.iterdir()) == ["sample.sqlite"]  # no temp file left
+    assert _dump(path) == _dump(chinook_source)
+    first = path.read_bytes()
+    ensure_sample_database(path)  # present: left alone
+    assert path.read_bytes() == first
+    assert _dump(ensure_sample_database(tmp_path / "other.sqlite", seed=7)) != _dump(path)
+
+
+def test_sample_database_command_line(tmp_path):
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    path = tmp_path / "cli" / "music.sqlite"
+    run = [sys.executable, "-m", "tools.sample_db"]
+    made = subprocess.run([*run, str(path)], cwd=root, capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0 and "created" in made.stdout and path.is_file()
+    assert independent(path, "SELECT count(*) FROM Track") == [(3503,)]
+    again = subprocess.run([*run, str(path)], cwd=root, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and "unchanged" in again.stdout
+    usage = subprocess.run(run, cwd=root, capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 2 and "usage" in usage.stderr
+
+
+def test_tests_and_tools_use_no_files_outside_the_repository():
+    root = Path(__file__).resolve().parents[1]
+    outside = ("/" + "work/", "../" + "shared")  # spelled in parts so this file does not match itself
+    offenders = [
+        f"{path.relative_to(root)}: {needle}"
+        for folder in ("tests", "tools")
+        for path in sorted((root / folder).rglob("*.py"))
+        for needle in outside
+        if needle in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
 
 
 # --------------------------------------------------------------------------- Chinook
@@ -361,7 +483,7 @@ def test_not_a_database_file(tmp_path):
     assert junk.read_bytes() == before
 
 
-def test_describe_injection_and_unknown_table(chinook):
+def test_describe_injection_and_unknown_table(chinook, chinook_source):
     d = tools(chinook)["db_describe_table"]
     before = snapshot(chinook)
     for name in ['x"; DROP TABLE Track; --', "Track; DROP TABLE Track", "Track'--", "x\x00y"]:
@@ -369,7 +491,7 @@ def test_describe_injection_and_unknown_table(chinook):
         assert result["error"] == "not_found", result
         assert "Track" in result["message"] and "Album" in result["message"]  # the known tables are listed
     assert snapshot(chinook) == before
-    assert user_tables(chinook) == user_tables(CHINOOK)
+    assert user_tables(chinook) == user_tables(chinook_source)
 
 
 def test_describe_odd_identifiers(tmp_path):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 SCHEMA = """
@@ -94,29 +95,24 @@ def _rows() -> tuple[list[tuple], list[tuple], list[tuple], list[tuple]]:
     return customers, products, orders, items
 
 
-def ensure_demo_database(path: Path) -> Path:
-    """Create the demo database at ``path`` unless a file is already there; return ``path``."""
-    path = Path(path).expanduser()
-    if path.exists():
-        return path
+def write_database_atomically(path: Path, fill: Callable[[sqlite3.Connection], None]) -> Path:
+    """Build a SQLite file with ``fill(conn)`` under a temporary name, then move it to ``path``.
+
+    A reader never sees a half-built database and an interrupted build leaves
+    nothing behind.  ``fill`` commits its own work; the foreign keys are
+    checked before the file is published.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        customers, products, orders, items = _rows()
         conn = sqlite3.connect(tmp)
         try:
-            conn.executescript(SCHEMA)
-            with conn:
-                conn.executemany("INSERT INTO customers VALUES (?, ?, ?, ?, ?)", customers)
-                conn.executemany("INSERT INTO products VALUES (?, ?, ?, ?)", products)
-                conn.executemany("INSERT INTO orders VALUES (?, ?, ?, ?)", orders)
-                conn.executemany("INSERT INTO order_items VALUES (?, ?, ?, ?)", items)
-            conn.execute("PRAGMA user_version = 1")
+            fill(conn)
             violations = conn.execute("PRAGMA foreign_key_check").fetchall()
-            if violations:  # a bug in _rows(), caught before the file is published
-                raise RuntimeError(f"demo data violates foreign keys: {violations[:3]}")
+            if violations:  # a bug in the generator, caught before the file is published
+                raise RuntimeError(f"generated data violates foreign keys: {violations[:3]}")
         finally:
             conn.close()
         os.replace(tmp, path)
@@ -127,4 +123,23 @@ def ensure_demo_database(path: Path) -> Path:
     return path
 
 
-__all__ = ["ensure_demo_database"]
+def _fill(conn: sqlite3.Connection) -> None:
+    customers, products, orders, items = _rows()
+    conn.executescript(SCHEMA)
+    with conn:
+        conn.executemany("INSERT INTO customers VALUES (?, ?, ?, ?, ?)", customers)
+        conn.executemany("INSERT INTO products VALUES (?, ?, ?, ?)", products)
+        conn.executemany("INSERT INTO orders VALUES (?, ?, ?, ?)", orders)
+        conn.executemany("INSERT INTO order_items VALUES (?, ?, ?, ?)", items)
+    conn.execute("PRAGMA user_version = 1")
+
+
+def ensure_demo_database(path: Path) -> Path:
+    """Create the demo database at ``path`` unless a file is already there; return ``path``."""
+    path = Path(path).expanduser()
+    if path.exists():
+        return path
+    return write_database_atomically(path, _fill)
+
+
+__all__ = ["ensure_demo_database", "write_database_atomically"]
