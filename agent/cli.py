@@ -14,11 +14,13 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_BOUND, EXIT_MODEL = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_BOUND, EXIT_MODEL, EXIT_BUSY = 0, 1, 2, 3, 4, 5
+EXIT_INTERRUPTED = 130
 
 EPILOG = """\
 exit codes: 0 answered · 1 unexpected error · 2 configuration or usage error ·
-            3 a bound stopped the run (best-effort answer printed) · 4 the model could not be reached
+            3 a bound stopped the run (best-effort answer printed) · 4 the model could not be reached ·
+            5 the thread is busy with another run (AGENT_THREAD_WAIT) · 130 interrupted (Ctrl-C)
 
 models: with no model configured the offline model answers (primes, arithmetic,
 the database, web search). Configure one with OPENAI_API_KEY / OPENAI_BASE_URL,
@@ -250,6 +252,7 @@ def quiet_tracing_logs() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     from agent.logs import configure_stderr
+    from graphs.run_lock import ThreadBusy
 
     args = build_parser().parse_args(argv)
     configure_stderr()
@@ -259,9 +262,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"agent: configuration error: {err}", file=sys.stderr)
         return EXIT_CONFIG
+    except ThreadBusy as err:
+        print(f"agent: {err}", file=sys.stderr)
+        return EXIT_BUSY
     except KeyboardInterrupt:
         print("\nagent: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 __all__ = ["EXIT_BOUND", "EXIT_CONFIG", "EXIT_MODEL", "EXIT_OK", "build_parser", "main"]

@@ -19,14 +19,17 @@ from langchain_core.runnables import RunnableLambda
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
-from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 
+from graphs.agent_graph import AgentGraph, with_run_lock
 from graphs.bounds import Bounds
 from graphs.finish import Finisher
+from graphs.ledger import ledger_for
 from graphs.memory import open_checkpointer, open_store
 from graphs.nodes import SYSTEM_PROMPT, AgentNodes, NodeConfig
 from graphs.recall import HashingEmbeddings, RecallMemory, index_config
+from graphs.run_lock import RunLock, locks_for
+from graphs.saver_target import target_of
 from graphs.state import AgentInput, AgentState
 from graphs.usage import Pricing
 from tools.base import ToolSpec
@@ -126,15 +129,18 @@ def build_agent(
     summary_model: BaseChatModel | None = None,
     embeddings: Embeddings | None = None,
     fallback: BaseChatModel | None = None,
+    thread_wait: float | None = None,
     name: str = "agent",
-) -> CompiledStateGraph:
+) -> AgentGraph:
     """Build the agent graph.
 
     Anything not given comes from ``settings`` (read from ``AGENT_*`` and ``.env``
     when omitted): the configured model or the offline model, every function
     tool and tool set, the ``AGENT_CHECKPOINTER`` saver (``checkpointer=False``
     for none), the bounds and the context strategy.  ``fallback`` is a second model
-    tried when the first fails (``AGENT_FALLBACK_MODEL``).
+    tried when the first fails (``AGENT_FALLBACK_MODEL``).  A run waits up to
+    ``thread_wait`` seconds (``AGENT_THREAD_WAIT``) for its thread while another run,
+    in any process, holds it, then raises :class:`~graphs.run_lock.ThreadBusy`.
     """
     from graphs.llm import chat_model_from_settings, effective_settings, fallback_from_settings
 
@@ -147,6 +153,7 @@ def build_agent(
     url = settings.resolved_checkpointer()
     if checkpointer is None:
         checkpointer = open_checkpointer(url)
+    target = target_of(checkpointer or None)
     cfg = NodeConfig(
         model=model,
         tools={t.name: t for t in tool_list},
@@ -164,14 +171,16 @@ def build_agent(
         system_prompt=system_prompt,
         summary_model=summary_model,
         fallback=fallback,
+        ledger=ledger_for(target),
     )
     graph = wire(AgentNodes(cfg))
     compiled = graph.compile(
         checkpointer=checkpointer or None, store=cfg.recall.store if cfg.recall else store, name=name
     )
+    run_lock = RunLock(locks_for(target), wait=settings.thread_wait if thread_wait is None else thread_wait)
     # A backstop only: each loop passes model/validate/tools, and the bounds stop far earlier.
     backstop = 10 * (cfg.bounds.max_model_calls + cfg.bounds.max_validation_retries) + 50
-    return compiled.with_config(recursion_limit=backstop)  # type: ignore[return-value]
+    return with_run_lock(compiled, run_lock).with_config(recursion_limit=backstop)
 
 
 __all__ = ["TOOLSET_GROUP", "as_langchain_tool", "build_agent", "default_tools"]

@@ -79,8 +79,14 @@ def summary_split(messages: Sequence[AnyMessage], start: int) -> int | None:
     return start + sum(len(r) for r in rounds[:half])
 
 
+INTERRUPTED = (
+    "No result: the run was interrupted before this call's result was recorded, "
+    "so it may or may not have run. Check before repeating anything it changes."
+)
+
+
 def close_open_calls(messages: Sequence[AnyMessage]) -> list[AnyMessage]:
-    """The prompt with a 'not run' result after every tool call left unanswered.
+    """The prompt with an "outcome unknown" result after every tool call left unanswered.
 
     A run stopped from outside (Ctrl-C, a killed process) can leave a call
     without its result in the thread; providers refuse such a history.  The
@@ -91,10 +97,7 @@ def close_open_calls(messages: Sequence[AnyMessage]) -> list[AnyMessage]:
 
     def close() -> None:
         out.extend(
-            ToolMessage(
-                content="Not run: the run was interrupted.", tool_call_id=c["id"], name=c["name"], status="error"
-            )
-            for c in open_calls
+            ToolMessage(content=INTERRUPTED, tool_call_id=c["id"], name=c["name"], status="error") for c in open_calls
         )
         open_calls.clear()
 
@@ -121,6 +124,7 @@ def render_for_summary(previous: str, messages: Sequence[AnyMessage]) -> list[An
 
 
 __all__ = [
+    "INTERRUPTED",
     "SUMMARY_PROMPT",
     "close_open_calls",
     "Strategy",

@@ -21,6 +21,8 @@ from langgraph.types import interrupt
 
 from graphs import context, planning
 from graphs.bounds import Bounds, StopReason
+from graphs.destructive import DestructiveCalls
+from graphs.ledger import Ledger
 from graphs.recall import RecallMemory
 from graphs.state import AgentState, Plan, RunStats
 from graphs.tool_runner import arun_calls, run_calls
@@ -55,6 +57,7 @@ class NodeConfig:
     system_prompt: str = SYSTEM_PROMPT
     summary_model: BaseChatModel | None = None
     fallback: BaseChatModel | None = None  # tried when the model fails after its own retries
+    ledger: Ledger | None = None  # destructive calls, recorded outside the checkpoint (graphs.ledger)
 
 
 def emit(event: dict[str, Any]) -> None:
@@ -394,15 +397,31 @@ class AgentNodes:
             emit({"type": "plan", "steps": update["plan"]})
         return update
 
-    def tools(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+    def _settle(self, state: AgentState, config: RunnableConfig) -> tuple[list[ToolCall], list[ToolCall], Any, Any]:
+        """The open calls, those to run now, results already known, and the ledger guard."""
         calls = unanswered_calls(state["messages"])
-        results = run_calls(calls, self.cfg.tools, **self._tool_kwargs(state), config=config)
-        return self._after_tools(state, calls, results)
+        thread = ((config or {}).get("configurable") or {}).get("thread_id")
+        guard = DestructiveCalls(self.cfg.ledger, self.cfg.tools, None if thread is None else str(thread))
+        to_run, known = guard.settle(calls, approved)
+        guard.started(to_run)
+        return calls, to_run, known, guard
+
+    @staticmethod
+    def _merge(
+        calls: list[ToolCall], to_run: list[ToolCall], ran: list[ToolMessage], known: Any, guard: Any
+    ) -> list[ToolMessage]:
+        by_id = {**known, **{c["id"]: r for c, r in zip(to_run, guard.finished(to_run, ran), strict=True)}}
+        return [by_id[c["id"]] for c in calls]
+
+    def tools(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        calls, to_run, known, guard = self._settle(state, config)
+        ran = run_calls(to_run, self.cfg.tools, **self._tool_kwargs(state), config=config)
+        return self._after_tools(state, calls, self._merge(calls, to_run, ran, known, guard))
 
     async def atools(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        calls = unanswered_calls(state["messages"])
-        results = await arun_calls(calls, self.cfg.tools, **self._tool_kwargs(state), config=config)
-        return self._after_tools(state, calls, results)
+        calls, to_run, known, guard = self._settle(state, config)
+        ran = await arun_calls(to_run, self.cfg.tools, **self._tool_kwargs(state), config=config)
+        return self._after_tools(state, calls, self._merge(calls, to_run, ran, known, guard))
 
     def route_tools(self, state: AgentState) -> str:
         plan = state.get("plan") or []

@@ -142,6 +142,13 @@ class Settings(BaseSettings):
         description="Where threads are saved: 'memory:', a SQLite path or sqlite:/// URL, or "
         "postgresql://... Default: checkpoints.sqlite in AGENT_HOME.",
     )
+    thread_wait: float = Field(
+        default=30.0,
+        ge=0,
+        le=86_400,
+        description="Seconds a run waits for its thread while another run (any process) holds it; "
+        "0 refuses at once with 'thread T is busy'.",
+    )
     context_strategy: Literal["all", "last_rounds", "summary", "recall"] = Field(
         default="summary", description="How a long conversation is fitted into the model's context window."
     )
