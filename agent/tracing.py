@@ -47,7 +47,9 @@ def run_ops_scrubber(secrets: list[str]) -> Any:
     scrub = scrubber(secrets)
 
     def process(runs: Any) -> list[dict[str, Any]]:
-        return [{key: value if key in ("id", "trace_id") else scrub(value) for key, value in run.items()} for run in runs]
+        return [
+            {key: value if key in ("id", "trace_id") else scrub(value) for key, value in run.items()} for run in runs
+        ]
 
     return process
 
