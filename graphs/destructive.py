@@ -39,10 +39,17 @@ def _replayed(call: ToolCall, ok: bool, content: str) -> ToolMessage:
 class DestructiveCalls:
     """The ledger's side of the tools step for one thread."""
 
-    def __init__(self, ledger: Ledger | None, tools: Mapping[str, BaseTool], thread_id: str | None) -> None:
+    def __init__(
+        self, ledger: Ledger | None, tools: Mapping[str, BaseTool], thread_id: str | None, message_id: str | None
+    ) -> None:
         self.ledger = ledger if thread_id is not None else None
         self.tools, self.thread = tools, thread_id or ""
+        self.message_id = message_id or ""
         self.rerun: set[str] = set()
+
+    def _key(self, call: ToolCall) -> str:
+        """Call ids are only unique within one model message (some servers reuse ``call_0``)."""
+        return f"{self.message_id}:{call['id']}"
 
     def _destructive(self, call: ToolCall) -> bool:
         return self.ledger is not None and needs_approval(self.tools[call["name"]])
@@ -54,7 +61,7 @@ class DestructiveCalls:
         known: dict[str, ToolMessage] = {}
         unknown: list[ToolCall] = []
         for call in calls:
-            entry = self.ledger.entry(self.thread, call["id"]) if self._destructive(call) else None  # type: ignore[union-attr]
+            entry = self.ledger.entry(self.thread, self._key(call)) if self._destructive(call) else None  # type: ignore[union-attr]
             if entry is not None and entry.status == "done":
                 known[call["id"]] = _replayed(call, entry.ok, entry.content)
             elif entry is not None:
@@ -80,13 +87,13 @@ class DestructiveCalls:
     def started(self, calls: list[ToolCall]) -> None:
         for call in calls:
             if self._destructive(call):
-                self.ledger.start(self.thread, call["id"], call["name"], call["args"])  # type: ignore[union-attr]
+                self.ledger.start(self.thread, self._key(call), call["name"], call["args"])  # type: ignore[union-attr]
 
     def finished(self, calls: list[ToolCall], results: list[ToolMessage]) -> list[ToolMessage]:
         out = []
         for call, result in zip(calls, results, strict=True):
             if self._destructive(call):
-                self.ledger.finish(self.thread, call["id"], result.status != "error", result.text)  # type: ignore[union-attr]
+                self.ledger.finish(self.thread, self._key(call), result.status != "error", result.text)  # type: ignore[union-attr]
             if call["id"] in self.rerun:
                 result = result.model_copy(update={"content": RERUN_NOTE + result.text})
             out.append(result)

@@ -401,7 +401,9 @@ class AgentNodes:
         """The open calls, those to run now, results already known, and the ledger guard."""
         calls = unanswered_calls(state["messages"])
         thread = ((config or {}).get("configurable") or {}).get("thread_id")
-        guard = DestructiveCalls(self.cfg.ledger, self.cfg.tools, None if thread is None else str(thread))
+        _, ai = last_ai(state["messages"])
+        message_id = ai.id if ai is not None else None
+        guard = DestructiveCalls(self.cfg.ledger, self.cfg.tools, None if thread is None else str(thread), message_id)
         to_run, known = guard.settle(calls, approved)
         guard.started(to_run)
         return calls, to_run, known, guard

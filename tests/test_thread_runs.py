@@ -238,3 +238,17 @@ def test_the_cli_says_which_run_holds_the_thread_and_exits_5(tmp_path):
         env=env,
     )
     assert again.returncode == 0 and json.loads(again.stdout)["stop_reason"] == "answered"
+
+
+def test_a_call_id_reused_by_a_later_message_is_not_mistaken_for_a_recorded_call():
+    from graph_helpers import ERASED, erase
+    from langgraph.types import Command
+
+    ERASED.clear()
+    model = ScriptedModel([call("erase", id="call_0", table="a"), "erased a", call("erase", id="call_0", table="b"), "b"])
+    graph = agent(model, tools=[erase], checkpointer=open_checkpointer("memory:"))
+    config = {"configurable": {"thread_id": "ids"}}
+    for task in ("erase a", "erase b"):
+        graph.invoke({"messages": task}, config)
+        graph.invoke(Command(resume="approve"), config)
+    assert ERASED == ["a", "b"]  # the second call ran: its id was reused, its message was new
