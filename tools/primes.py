@@ -33,6 +33,7 @@ IN_PROCESS_NEIGHBOUR_BELOW = 2**64
 _TRIAL_PRIMES_BELOW = 10_000
 _FLOAT_EXACT_BELOW = 2**53
 _LOG2_10 = math.log2(10)
+_OUT_OF_BUDGET = ("timeout", "too_large")  # sandbox errors that make a partial answer; others are raised
 
 # Digits with optional Python-style underscores, or comma thousands groups ("1,000,003").
 # "3,5" is refused on purpose: it may be a European decimal comma.
@@ -227,14 +228,16 @@ def _factor(
             found = _sympy("factorint", rest)
         else:
             found = sandbox.run(_sympy, "factorint", rest, timeout=timeout, what="factoring")
-    except ToolError as err:  # out of time or memory: the small factors are still an answer
+    except ToolError as err:
+        if err.code not in _OUT_OF_BUDGET:
+            raise  # a broken sandbox is an error, never a shorter list of factors
+        left = f"a {len(int_to_decimal(rest))}-digit part with no prime factor below 10000 is left unfactored"
         note = (
-            f"factoring stopped after {timeout:g} s: a {len(int_to_decimal(rest))}-digit part with no prime "
-            "factor below 10000 is left unfactored"
+            f"factoring stopped after {timeout:g} s: {left}"
             if err.code == "timeout" and "factoring" in err.message
-            else f"factoring stopped: {err.message}"
+            else f"factoring stopped ({err.message}): {left}"
         )
-        return factors, rest, note
+        return factors, rest, note  # out of time or memory: the small factors are still an answer
     for p, e in found.items():
         factors[p] = factors.get(p, 0) + e
     return factors, None, None
@@ -246,6 +249,8 @@ def _neighbour(name: str, n: int, sandbox: Sandbox, timeout: float, label: str) 
             return _sympy(name, n), None
         return sandbox.run(_sympy, name, n, timeout=timeout, what=f"finding the {label}"), None
     except ToolError as err:
+        if err.code not in _OUT_OF_BUDGET:
+            raise
         return None, f"the {label} was not found: {err.message}"
 
 
