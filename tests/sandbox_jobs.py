@@ -1,9 +1,17 @@
-"""Jobs for the sandbox tests (module-level, so worker processes can import them)."""
+"""Jobs for the sandbox tests: module-level functions of an importable module, as workers require."""
 
 from __future__ import annotations
 
 import os
-import sys
+import time
+
+
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+def pid() -> int:
+    return os.getpid()
 
 
 def spin_after_writing_pid(path: str) -> None:
@@ -13,16 +21,16 @@ def spin_after_writing_pid(path: str) -> None:
         pass
 
 
-if __name__ == "__main__":  # a caller that dies in the middle of a computation
-    import threading
-    import time
+def nap_after_writing_pid(path: str, seconds: float) -> int:
+    with open(path, "w") as handle:
+        handle.write(str(os.getpid()))
+    time.sleep(seconds)
+    return os.getpid()
 
-    from tools.sandbox import Sandbox
 
-    sandbox = Sandbox()
-    threading.Thread(
-        target=sandbox.run, args=(spin_after_writing_pid, sys.argv[1]), kwargs={"timeout": 2}, daemon=True
-    ).start()
-    while not os.path.exists(sys.argv[1]):
-        time.sleep(0.05)
-    os._exit(0)  # no cleanup, as if killed
+def allocate(megabytes: int) -> int:
+    return len(bytearray(megabytes * 1024 * 1024))
+
+
+def exit_now(code: int) -> None:
+    os._exit(code)
