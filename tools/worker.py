@@ -325,6 +325,8 @@ class _Zygote:
 def zygote_main(argv: list[str] | None = None) -> None:
     """``CTRL_FD [MODULE...]``: preload the modules, then fork workers until the control socket closes."""
     args = sys.argv[1:] if argv is None else argv
+    if not args or not args[0].isdigit():
+        sys.exit("usage: python -m tools.worker CTRL_FD [MODULE...] (started by tools.sandbox, not by hand)")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle; we follow its exit
     os.dup2(2, 1)  # a job's print() must never reach the caller's stdout (an MCP stdio stream, say)
     ctrl = socket.socket(fileno=int(args[0]))
