@@ -166,3 +166,19 @@ def test_a_write_stopped_in_the_middle_is_rolled_back(db, box, tmp_path, caplog)
     assert snapshot(copy) == before  # same bytes, no journal left
     reader = backend(copy, box)
     assert reader.query("SELECT count(*) FROM Genre", None, 1).rows == [[25]]
+
+
+def test_a_stored_value_past_the_limit_is_refused_but_its_row_stays_readable(tmp_path, box):
+    import sqlite3
+
+    path = tmp_path / "big.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE doc (id INTEGER PRIMARY KEY, title TEXT, body TEXT)")
+    conn.execute("INSERT INTO doc VALUES (1, 'huge', ?), (2, 'small', 'hello')", ["x" * (MAX_VALUE_BYTES + 1)])
+    conn.commit()
+    conn.close()
+    b = backend(path, box)
+    assert b.query("SELECT id, title FROM doc ORDER BY id", None, 10).rows == [[1, "huge"], [2, "small"]]
+    assert b.query("SELECT body FROM doc WHERE id = 2", None, 10).rows == [["hello"]]
+    err = _refused(b, "SELECT body FROM doc WHERE id = 1")
+    assert err.code == "too_large" and "not even" in err.message

@@ -155,8 +155,9 @@ def sqlite_error(err: BaseException, auth: Authorizer, deadline: Deadline, targe
         return writes_refused(auth.writes_enabled)
     if "too big" in lower:
         return ToolError(
-            f"a value would be larger than the {MAX_VALUE_BYTES // (1024 * 1024)} MiB limit for one string, blob "
-            "or row; select a part of it (substr), its length, or fewer columns",
+            f"a string, blob or row passes the {MAX_VALUE_BYTES // (1024 * 1024)} MiB limit of this tool: such a "
+            "value can be neither built nor read here (a stored one not even with length() or substr()); "
+            "build smaller values, or leave that column out",
             code="too_large",
         )
     for needle, advice in _LIMIT_MESSAGES:
