@@ -133,9 +133,9 @@ def test_close_while_a_server_is_still_starting_leaves_no_process(tmp_path):
     slow = ServerConfig(
         command=sys.executable, args=[SERVER], env={"TEST_SERVER_SLOW_START": "30", "TEST_SERVER_PID_FILE": str(pids)}
     )
-    box = MCPToolbox({"slow": slow, "fast": STDIO}, connect_timeout=2)
+    box = MCPToolbox({"slow": slow, "fast": STDIO}, startup_timeout=2)
     errors = box.start()
-    assert errors == {"slow": "did not start within 2 s"}
+    assert errors == {"slow": "did not start within 2 s (its startup_timeout)"}
     assert {t.name for t in box.langchain_tools()} >= {"fast__add"}
     box.close()
     time.sleep(0.5)
@@ -174,7 +174,7 @@ def test_server_that_fails_to_start_is_named_and_the_others_go_on():
         "missing": ServerConfig(command="/nonexistent/mcp-server"),
         "broken": ServerConfig(command=sys.executable, args=[SERVER], env={"TEST_SERVER_FAIL_START": "1"}),
     }
-    with MCPToolbox(servers, connect_timeout=20) as box:
+    with MCPToolbox(servers, startup_timeout=20) as box:
         assert set(box.errors) == {"missing", "broken"}
         assert "No such file" in box.errors["missing"]
         assert {t.name for t in box.langchain_tools()} >= {"good__add"}

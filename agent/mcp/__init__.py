@@ -2,13 +2,20 @@
 
 ``configured_tools`` is registered as a tool set (entry point
 ``langgraph_mcp_agent.toolsets``), so ``graphs.build_agent()`` picks up the
-configured servers without ``graphs`` importing this package.
+configured servers without ``graphs`` importing this package.  ``prestart``
+starts them earlier, in the background, so they connect while the rest of
+the program starts; ``configured_tools`` then waits for them all at once,
+each up to its ``startup_timeout``.
+
+What went wrong (a server that could not start, a dropped or renamed tool, a
+config without ``mcpServers``) is logged once, one line each, on the
+``agent.mcp`` logger: the CLI shows those lines on stderr (``agent.logs``).
 """
 
 from __future__ import annotations
 
 import atexit
-import sys
+import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -16,31 +23,51 @@ if TYPE_CHECKING:
     from agent.mcp.client import MCPToolbox
     from tools.settings import Settings
 
+log = logging.getLogger("agent.mcp")
+
 _toolboxes: dict[str, MCPToolbox] = {}
 _lock = threading.Lock()
 
 
-def configured_tools(settings: Settings) -> list[Any]:
-    """LangChain tools of every configured MCP server (one shared toolbox per config file).
-
-    A server that cannot start is reported on stderr by name; the others go on.
-    """
+def _toolbox(settings: Settings) -> MCPToolbox | None:
+    """The shared toolbox of the configured file, started in the background on first use."""
     from agent.mcp.client import MCPToolbox
     from agent.mcp.config import config_path, load_config
 
     path = config_path(settings.mcp_config, settings.home)
     if path is None:
-        return []
+        return None
     key = str(path.resolve())
     with _lock:
         toolbox = _toolboxes.get(key)
         if toolbox is None:
-            servers = load_config(path).enabled()
-            toolbox = MCPToolbox(servers, call_timeout=settings.mcp_timeout, log_dir=settings.home / "logs")
-            for name, error in toolbox.start().items():
-                print(f"agent: MCP server '{name}' could not start: {error}", file=sys.stderr)
+            config = load_config(path)
+            for line in config.warnings:
+                log.warning("%s", line)
+            toolbox = MCPToolbox(config.enabled(), call_timeout=settings.mcp_timeout, log_dir=settings.home / "logs")
+            toolbox.start(wait=False)
             _toolboxes[key] = toolbox
-    return toolbox.langchain_tools()
+    return toolbox
+
+
+def prestart(settings: Settings) -> None:
+    """Start the configured servers now, without waiting; a broken config is left for ``configured_tools``."""
+    from agent.mcp.config import MCPConfigError
+
+    try:
+        _toolbox(settings)
+    except MCPConfigError:
+        log.debug("MCP config not usable yet; configured_tools will report it", exc_info=True)
+
+
+def configured_tools(settings: Settings) -> list[Any]:
+    """LangChain tools of every configured MCP server (one shared toolbox per config file).
+
+    Waits for the servers concurrently, each up to its startup_timeout; one
+    that cannot start is reported (logged) by name and the others go on.
+    """
+    toolbox = _toolbox(settings)
+    return [] if toolbox is None else toolbox.langchain_tools()
 
 
 def close_all() -> None:
@@ -53,4 +80,4 @@ def close_all() -> None:
 
 atexit.register(close_all)
 
-__all__ = ["close_all", "configured_tools"]
+__all__ = ["close_all", "configured_tools", "prestart"]

@@ -10,9 +10,14 @@ task' comes from opening a session in one task and closing it in another).
 Callers on another thread or loop reach them through
 ``run_coroutine_threadsafe``.
 
-Servers start concurrently; one that cannot start is reported by name and
-the others go on.  A call whose session has died reconnects once and is
-sent again; a call that passes its timeout is cancelled.
+Servers start in the background (``start(wait=False)``) and are waited for,
+all at once, the first time their tools are needed: each gets its own
+``startup_timeout``, counted from its start, so the wait is the slowest
+server's timeout at most, never the sum.  One that does not start in time is
+reported by name and stopped; the others go on.  A call whose session has
+died reconnects once; it is sent again only if the server marks the tool
+read-only or idempotent (it may already have run).  A call that passes its
+timeout is cancelled.
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import sys
+import logging
 import threading
-from collections.abc import AsyncIterator, Coroutine, Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
@@ -30,10 +35,14 @@ from typing import Any, TextIO, TypeVar
 import anyio
 
 from agent.mcp.config import ServerConfig
+from agent.mcp.listing import ListedTool, list_all, replace_output_schemas, vet_listing
+from agent.mcp.transport import default_log_dir, log_path, note, open_session, watch_stdout_noise
 
 T = TypeVar("T")
 CONNECTION_CLOSED = -32000
+STARTUP_TIMEOUT = 10.0
 STOP_GRACE = 5.0  # seconds a session gets to close before its task is cancelled
+log = logging.getLogger("agent.mcp")
 
 
 class MCPServerError(RuntimeError):
@@ -51,6 +60,8 @@ def describe(err: BaseException) -> str:
     """The innermost error of an exception group, as one line."""
     err = innermost(err)
     text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    if isinstance(err, MCPServerError):
+        return text
     return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
@@ -78,10 +89,12 @@ class _Link:
 
     name: str
     config: ServerConfig
+    startup_timeout: float
     client: Any = None
-    tools: list[Any] = field(default_factory=list)
+    listed: list[ListedTool] = field(default_factory=list)
     error: str | None = None
     attempt: asyncio.Future[bool] | None = None  # resolved when the current connection attempt ends
+    deadline: float = 0.0  # loop time by which the current attempt must have succeeded
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     stopping: bool = False
     task: asyncio.Task[None] | None = None
@@ -90,24 +103,33 @@ class _Link:
 
 
 class MCPToolbox:
-    """Sessions to a set of MCP servers, and their tools as LangChain tools."""
+    """Sessions to a set of MCP servers, and their tools as LangChain tools.
+
+    Servers' stderr (and stray stdout) go to ``log_dir/mcp-<name>.log``
+    (default ``AGENT_HOME/logs``), or to ``errlog`` when one is given.
+    """
 
     def __init__(
         self,
         servers: Mapping[str, ServerConfig],
         *,
         call_timeout: float = 30.0,
-        connect_timeout: float = 30.0,
+        startup_timeout: float = STARTUP_TIMEOUT,
+        connect_timeout: float | None = None,  # the former name of startup_timeout
         log_dir: Path | None = None,
+        errlog: TextIO | None = None,
     ) -> None:
         self.servers = dict(servers)
         self.call_timeout = call_timeout
-        self.connect_timeout = connect_timeout
+        self.startup_timeout = connect_timeout or startup_timeout
         self.log_dir = log_dir
+        self.errlog = errlog
         self._links: dict[str, _Link] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._logs: list[TextIO] = []
+        self._warnings: list[str] = []
+        self._ready = False
 
     # --- the loop the sessions live on ---------------------------------------------
     # ``astart`` keeps the sessions on the caller's event loop (a service's), so
@@ -131,7 +153,7 @@ class MCPToolbox:
             coro.close()
             raise RuntimeError(
                 "a synchronous MCP call on the sessions' own event loop would block it: "
-                "use the async API (ainvoke / acall) there"
+                "use the async API (astart / aready / ainvoke / acall) there"
             )
         return self._run(coro).result(timeout)
 
@@ -141,21 +163,34 @@ class MCPToolbox:
         return await asyncio.wrap_future(self._run(coro))
 
     # --- lifecycle --------------------------------------------------------------
-    def start(self) -> dict[str, str]:
-        """Open every session (concurrently) on a background loop; the start errors by server."""
-        return self._wait(self._start_all())
+    def start(self, wait: bool = True) -> dict[str, str]:
+        """Start every server on a background loop; with ``wait``, wait for them (see :meth:`ready`)."""
+        self._wait(self._spawn_all())
+        return self.ready() if wait else {}
 
-    async def astart(self) -> dict[str, str]:
-        """Open every session on the running loop (a service's lifespan, say)."""
+    async def astart(self, wait: bool = True) -> dict[str, str]:
+        """Start every server on the running loop (a service's lifespan, say)."""
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
-        return await self._await(self._start_all())
+        await self._await(self._spawn_all())
+        return await self.aready() if wait else {}
+
+    def ready(self) -> dict[str, str]:
+        """Wait until every server has started or passed its startup_timeout; the start errors by server."""
+        if not self._ready:
+            self._wait(self._ready_all())
+        return self.errors
+
+    async def aready(self) -> dict[str, str]:
+        if not self._ready:
+            await self._await(self._ready_all())
+        return self.errors
 
     def close(self) -> None:
         if self._loop is None:
             return
         with contextlib.suppress(Exception):
-            self._wait(self._stop_all(), timeout=self.connect_timeout)
+            self._wait(self._stop_all(), timeout=3 * STOP_GRACE)
         self._forget_loop()
 
     async def aclose(self) -> None:
@@ -172,8 +207,9 @@ class MCPToolbox:
             self._thread = None
         self._loop = None
         self._links.clear()
-        for log in self._logs:
-            log.close()
+        self._ready = False
+        for file in self._logs:
+            file.close()
         self._logs.clear()
 
     async def __aenter__(self) -> MCPToolbox:
@@ -194,26 +230,71 @@ class MCPToolbox:
     def errors(self) -> dict[str, str]:
         return {name: link.error for name, link in self._links.items() if link.error}
 
+    @property
+    def warnings(self) -> list[str]:
+        """One line per server that could not start and per dropped or renamed tool (each also logged once,
+        and written to the server's log file)."""
+        return list(self._warnings)
+
+    def _warn(self, line: str, link: _Link | None = None) -> None:
+        if line in self._warnings:
+            return
+        self._warnings.append(line)
+        log.warning("%s", line)
+        if link is not None:
+            note(self._log(link), line)
+
+    def _log(self, link: _Link) -> TextIO:
+        """Where a server's stderr and stray stdout go: one log file per server (kept across reconnects)."""
+        if self.errlog is not None:
+            return self.errlog
+        if link.log is None:
+            log_dir = self.log_dir or default_log_dir()
+            log_dir.mkdir(parents=True, exist_ok=True)
+            link.log = open(log_path(log_dir, link.name), "a", encoding="utf-8")  # noqa: SIM115
+            self._logs.append(link.log)
+        return link.log
+
     # --- on the loop ------------------------------------------------------------
-    async def _start_all(self) -> dict[str, str]:
+    async def _spawn_all(self) -> None:
         for name, config in self.servers.items():
             if name not in self._links:
-                link = _Link(name, config)
-                link.attempt = asyncio.get_running_loop().create_future()
-                link.task = asyncio.create_task(self._keep(link), name=f"mcp-{name}")
+                link = _Link(name, config, config.startup_timeout or self.startup_timeout)
                 self._links[name] = link
-        started = await asyncio.gather(*(self._until_ready(link) for link in self._links.values()))
-        for link, ok in zip(list(self._links.values()), started, strict=True):
-            if not ok and link.attempt is not None and not link.attempt.done():
-                await _cancel(link.task)  # too slow: give up on it now rather than half-start it later
+                self._new_attempt(link)
+
+    def _new_attempt(self, link: _Link) -> None:
+        """A fresh connection attempt, with its own startup deadline; a keeper task that ended is replaced."""
+        loop = asyncio.get_running_loop()
+        link.attempt = loop.create_future()
+        link.deadline = loop.time() + link.startup_timeout
+        if link.task is None or link.task.done():
+            link.task = asyncio.create_task(self._keep(link), name=f"mcp-{link.name}")
+        else:
+            link.wake.set()
+
+    async def _ready_all(self) -> dict[str, str]:
+        await self._spawn_all()
+        links = list(self._links.values())
+        started = await asyncio.gather(*(self._until_ready(link) for link in links))
+        for link, ok in zip(links, started, strict=True):
+            if ok:
+                continue
+            self._warn(f"MCP server '{link.name}' could not start: {link.error}", link)
+            if link.task is not None and not link.task.done():
+                # Too slow: stop it now rather than half-start it later.  Not awaited: a process that
+                # ignores its stdin closing takes the SDK seconds to kill, and that must not add to the wait.
+                link.task.cancel()
+        self._ready = True
         return self.errors
 
     async def _until_ready(self, link: _Link) -> bool:
         assert link.attempt is not None
+        remaining = max(0.0, link.deadline - asyncio.get_running_loop().time())
         try:
-            return await asyncio.wait_for(asyncio.shield(link.attempt), self.connect_timeout)
+            return await asyncio.wait_for(asyncio.shield(link.attempt), remaining)
         except TimeoutError:
-            link.error = f"did not start within {self.connect_timeout:g} s"
+            link.error = f"did not start within {link.startup_timeout:g} s (its startup_timeout)"
             return False
 
     async def _stop_all(self) -> None:
@@ -225,48 +306,16 @@ class MCPToolbox:
         for task in connecting:  # still starting up: cancel, which closes the transport and its process
             await _cancel(task)
 
-    @contextlib.asynccontextmanager
-    async def _session(self, link: _Link) -> AsyncIterator[Any]:
-        """One connection to the server: a stdio process, or an HTTP client closed with it."""
-        from mcp import Client, StdioServerParameters
-
-        config = link.config
-        if config.command:
-            from mcp.client.stdio import stdio_client
-
-            params = StdioServerParameters(
-                command=config.command, args=config.args, env=config.env or None, cwd=config.cwd
-            )
-            async with Client(stdio_client(params, errlog=self._errlog(link))) as client:
-                yield client
-            return
-        from mcp.client.streamable_http import streamable_http_client
-        from mcp.shared._httpx_utils import create_mcp_http_client
-
-        async with (
-            create_mcp_http_client(headers=config.headers or None) as http,
-            Client(streamable_http_client(config.url or "", http_client=http)) as client,
-        ):
-            yield client
-
-    def _errlog(self, link: _Link) -> TextIO:
-        """Where a stdio server's stderr goes: one log file per server (kept across reconnects)."""
-        if self.log_dir is None:
-            return sys.stderr
-        if link.log is None:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
-            link.log = open(self.log_dir / f"mcp-{link.name}.log", "a", encoding="utf-8")  # noqa: SIM115
-            self._logs.append(link.log)
-        return link.log
-
     async def _keep(self, link: _Link) -> None:
         """Open the session, hold it until told to reconnect or stop, close it: all in this task."""
+        if link.config.command:
+            watch_stdout_noise(self._log(link))  # this task's connections: the SDK's stdout noise to the log
         while not link.stopping:
             request = link.attempt
             link.wake.clear()
             try:
-                async with self._session(link) as client:
-                    link.tools = await _list_tools(client)
+                async with open_session(link.config, self._log(link) if link.config.command else None) as client:
+                    link.listed = await self._list(link, client)
                     link.client, link.error = client, None
                     _resolve(request, True)
                     if not link.stopping:
@@ -286,20 +335,38 @@ class MCPToolbox:
                 return
             await link.wake.wait()  # reconnect only when a call asks for it
 
+    async def _list(self, link: _Link, client: Any) -> list[ListedTool]:
+        """The server's tools, vetted off the loop (a big listing is CPU work); bad ones dropped by name."""
+        from pydantic import ValidationError
+
+        try:
+            tools, truncated = await list_all(client)
+        except ValidationError as err:
+            problem = err.errors(include_url=False)[0]
+            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in problem["loc"]).lstrip(".")
+            raise MCPServerError(
+                f"its tools/list answer breaks the MCP schema at {where} ({problem['msg']}), "
+                "so the MCP SDK refuses every tool of it"
+            ) from None
+        listing = await asyncio.to_thread(vet_listing, link.name, tools, truncated)
+        replace_output_schemas(client, link.name, listing)
+        for line in listing.warnings:
+            self._warn(line, link)
+        return listing.tools
+
     async def _reconnect(self, link: _Link, dead: Any) -> Any:
         async with link.lock:
             if link.client is not None and link.client is not dead:
                 return link.client  # another call already reconnected
             if link.attempt is None or link.attempt.done():  # else a connection is under way: wait for it
-                link.attempt = asyncio.get_running_loop().create_future()
-                link.wake.set()
+                self._new_attempt(link)
             if not await self._until_ready(link) or link.client is None:
                 raise MCPServerError(f"MCP server '{link.name}' is unavailable: {link.error}")
             return link.client
 
     def _repeatable(self, link: _Link, tool: str) -> bool:
         """May a call be sent again after the connection broke? Only if the server says it is safe."""
-        notes = next((t.annotations for t in link.tools if t.name == tool), None)
+        notes = next((t.tool.annotations for t in link.listed if t.tool.name == tool), None)
         return bool(notes and (notes.read_only_hint or notes.idempotent_hint))
 
     async def _call(self, server: str, tool: str, arguments: dict[str, Any], timeout: float) -> Any:
@@ -335,9 +402,11 @@ class MCPToolbox:
                 "a synchronous MCP call on the sessions' own event loop would block it: "
                 "use the async API (ainvoke / acall) there"
             )
+        link = self._links.get(server)
+        startup = link.startup_timeout if link else self.startup_timeout
         future = self._run(self._call(server, tool, arguments, limit))
         try:
-            return future.result(timeout=limit + self.connect_timeout + 5)
+            return future.result(timeout=limit + startup + 5)
         except concurrent.futures.TimeoutError:
             future.cancel()  # stop the call on the sessions' loop too
             raise TimeoutError(f"MCP server '{server}' did not answer {tool} within {limit:g} s") from None
@@ -346,13 +415,20 @@ class MCPToolbox:
         return await self._await(self._call(server, tool, arguments, timeout or self.call_timeout))
 
     def listed_tools(self) -> dict[str, list[Any]]:
-        """The MCP tools of each server that started, as listed when it connected."""
-        return {name: list(link.tools) for name, link in self._links.items() if link.tools}
+        """The usable MCP tools of each server that started (waiting for the servers first)."""
+        self.ready()
+        return {name: [t.tool for t in link.listed] for name, link in self._links.items() if link.listed}
 
     def langchain_tools(self) -> list[Any]:
-        from agent.mcp.tools import to_langchain
+        """Every usable tool as a LangChain tool, names unique (waiting for the servers first)."""
+        from agent.mcp.tools import to_langchain, unique_names
 
-        return [to_langchain(self, server, tool) for server, tools in self.listed_tools().items() for tool in tools]
+        self.ready()
+        entries = [(server, listed) for server, link in self._links.items() for listed in link.listed]
+        names, warnings = unique_names([(server, listed.tool.name) for server, listed in entries])
+        for line in warnings:
+            self._warn(line)
+        return [to_langchain(self, server, listed, name) for (server, listed), name in zip(entries, names, strict=True)]
 
 
 def _closed(client: Any) -> bool:
@@ -374,14 +450,4 @@ def _resolve(future: asyncio.Future[bool] | None, value: bool) -> None:
         future.set_result(value)
 
 
-async def _list_tools(client: Any) -> list[Any]:
-    tools, cursor = [], None
-    while True:
-        page = await client.list_tools(cursor=cursor)
-        tools.extend(page.tools)
-        cursor = page.next_cursor
-        if not cursor:
-            return tools
-
-
-__all__ = ["MCPServerError", "MCPToolbox", "describe"]
+__all__ = ["STARTUP_TIMEOUT", "MCPServerError", "MCPToolbox", "describe"]

@@ -6,8 +6,9 @@
 
 ``${VAR}`` is replaced from the environment (or ``.env``) in ``env``,
 ``headers``, ``args`` and ``url``, so secrets stay out of the file; an unset
-one is an error naming it.  Our own fields, all optional:
-``timeout`` (seconds per call) and ``disabled``.
+one is an error naming it.  Our own fields, all optional: ``timeout``
+(seconds per call), ``startup_timeout`` (seconds the server may take to
+start and list its tools; default 10) and ``disabled``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from tools.base import describe_validation_error
 from tools.settings import UnsetVariable, expand_env
@@ -38,6 +39,7 @@ class ServerConfig(BaseModel):
     url: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     timeout: float | None = Field(default=None, gt=0)
+    startup_timeout: float | None = Field(default=None, gt=0, le=600)
     disabled: bool = False
 
     @model_validator(mode="after")
@@ -64,6 +66,12 @@ class ServerConfig(BaseModel):
 
 class MCPConfig(BaseModel):
     mcpServers: dict[str, ServerConfig] = Field(default_factory=dict)  # noqa: N815 - the file's own key
+    _warnings: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Lines about a file that loaded but probably does not say what its author meant."""
+        return self._warnings
 
     def enabled(self) -> dict[str, ServerConfig]:
         """The servers to start, with ``${VAR}`` expanded; an unset variable names its server."""
@@ -86,10 +94,17 @@ def load_config(path: Path) -> MCPConfig:
     except (OSError, ValueError) as err:
         raise MCPConfigError(f"MCP config {path}: not valid JSON ({err})") from None
     try:
-        return MCPConfig.model_validate(raw)
+        config = MCPConfig.model_validate(raw)
     except ValidationError as err:
         problems = describe_validation_error(err, whole="(file)")
         raise MCPConfigError(f"MCP config {path}: {problems}") from None
+    if isinstance(raw, dict) and "mcpServers" not in raw:
+        found = f" (it has {', '.join(repr(k) for k in list(raw)[:5])})" if raw else ""
+        expected = '{"mcpServers": {"name": {"command": ...}}}'
+        config.warnings.append(
+            f'MCP config {path}: no "mcpServers" key{found}; expected {expected}, so no MCP server is configured'
+        )
+    return config
 
 
 def config_path(mcp_config: Path | None, home: Path) -> Path | None:

@@ -1,14 +1,18 @@
 """MCP tools as LangChain tools, bound to the graph like the function tools.
 
 Names are prefixed by server (``primes__prime_check``) so two servers cannot
-clash; the tool's JSON schema becomes ``args_schema`` so the graph's validate
-step checks arguments before the call; ``isError`` results become tool error
-messages; structured content is preferred over text.
+clash, and made unique when sanitising makes two of them equal
+(``read.data`` and ``read/data``); the looser, cheap-to-check version of the
+tool's JSON schema becomes ``args_schema`` so the graph's validate step checks
+arguments before the call, and the tool checks the full schema (patterns
+included, in bounded time) before sending anything; ``isError`` results
+become tool error messages; structured content is preferred over text.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -20,6 +24,7 @@ from agent.mcp.client import MCPServerError
 
 if TYPE_CHECKING:
     from agent.mcp.client import MCPToolbox
+    from agent.mcp.listing import ListedTool
 
 MAX_NAME = 64  # OpenAI's limit on function names
 
@@ -28,6 +33,31 @@ def tool_name(server: str, tool: str) -> str:
     """``server__tool``, with characters function-calling APIs refuse replaced."""
     name = re.sub(r"[^A-Za-z0-9_-]", "_", f"{server}__{tool}")
     return name[:MAX_NAME]
+
+
+def unique_names(tools: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """A distinct name for each (server, tool), and one warning line per renamed tool.
+
+    The first tool keeps the plain name; a later one that sanitises to a taken
+    name gets a short suffix derived from its real name, so it is stable.
+    """
+    names: list[str] = []
+    warnings: list[str] = []
+    owner: dict[str, tuple[str, str]] = {}
+    for server, tool in tools:
+        base = tool_name(server, tool)
+        name, width = base, 4
+        digest = hashlib.sha256(f"{server}\0{tool}".encode()).hexdigest()
+        while name in owner:
+            name = f"{base[: MAX_NAME - width - 1]}_{digest[:width]}"
+            width += 1
+        if name != base:
+            first_server, first_tool = owner[base]
+            other = repr(first_tool) if first_server == server else f"{first_tool!r} of '{first_server}'"
+            warnings.append(f"MCP server '{server}': tool {tool!r} is named {name!r}: {base!r} is taken by {other}")
+        owner[name] = (server, tool)
+        names.append(name)
+    return names, warnings
 
 
 def render(result: Any) -> tuple[str, Any]:
@@ -56,22 +86,31 @@ def _hints(tool: Any) -> dict[str, Any]:
     }
 
 
-def to_langchain(toolbox: MCPToolbox, server: str, tool: Any) -> StructuredTool:
+def to_langchain(toolbox: MCPToolbox, server: str, listed: ListedTool, name: str | None = None) -> StructuredTool:
     """One MCP tool as a LangChain tool that calls it through the toolbox's persistent session."""
+    tool = listed.tool
+    name = name or tool_name(server, tool.name)
+
+    def checked(arguments: dict[str, Any]) -> None:
+        problem = listed.checker.check(arguments)
+        if problem is not None:
+            raise ToolException(f"invalid arguments for {name}: {problem}")
 
     def call(**arguments: Any) -> tuple[str, Any]:
+        checked(arguments)
         with tool_errors():
             return render(toolbox.call(server, tool.name, arguments))
 
     async def acall(**arguments: Any) -> tuple[str, Any]:
+        checked(arguments)  # bounded (about a second at worst), so it may run on the loop
         with tool_errors():
             return render(await toolbox.acall(server, tool.name, arguments))
 
     timeout = toolbox.servers[server].timeout or toolbox.call_timeout
     return StructuredTool(
-        name=tool_name(server, tool.name),
+        name=name,
         description=(tool.description or tool.title or tool.name)[:1024],
-        args_schema=tool.input_schema or {"type": "object", "properties": {}},
+        args_schema=listed.args_schema,
         func=call,
         coroutine=acall,
         response_format="content_and_artifact",
@@ -89,4 +128,4 @@ def tool_errors() -> Iterator[None]:
         raise ToolException(str(err)) from None
 
 
-__all__ = ["render", "to_langchain", "tool_name"]
+__all__ = ["render", "to_langchain", "tool_name", "unique_names"]

@@ -1,0 +1,115 @@
+"""Connections to MCP servers, and where their output goes.
+
+A stdio server's stderr goes to its own log file (``AGENT_HOME/logs/mcp-<name>.log``)
+unless the caller asks for a stream; so does anything it prints on stdout
+that is not JSON-RPC: the SDK reports such a line through its logger with a
+traceback, which would land on the user's terminal, so a filter on that
+logger sends it to the log file of the server whose connection read it
+(known from a context variable set in the connection's task).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import re
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from agent.mcp.config import ServerConfig
+
+NOISE_CHARS = 1000
+_server_log: contextvars.ContextVar[TextIO | None] = contextvars.ContextVar("mcp_server_log", default=None)
+
+
+def note(log: TextIO, line: str) -> None:
+    """One timestamped line in a server's log file."""
+    try:
+        log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} [agent] {line}\n")
+        log.flush()
+    except (OSError, ValueError):  # a closed or full log must not break the session
+        logging.getLogger("agent.mcp").debug("could not write to an MCP server log", exc_info=True)
+
+
+class _StdoutNoise(logging.Filter):
+    """The SDK's records about a server's stdout, routed to that server's log file."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        log = _server_log.get()
+        if log is None:
+            return True
+        note(log, _describe(record))
+        return False
+
+
+def _describe(record: logging.LogRecord) -> str:
+    err = record.exc_info[1] if record.exc_info else None
+    errors = getattr(err, "errors", None)
+    try:
+        raw = errors()[0].get("input") if callable(errors) else None
+    except (IndexError, TypeError, AttributeError):
+        raw = None
+    if isinstance(raw, str):
+        text = raw if len(raw) <= NOISE_CHARS else raw[:NOISE_CHARS] + f"... ({len(raw)} characters)"
+        return f"stdout, not JSON-RPC (ignored): {text!r}"
+    detail = f": {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}" if err else ""
+    return f"{record.getMessage()}{detail}"
+
+
+_FILTER = _StdoutNoise()
+
+
+def watch_stdout_noise(log: TextIO) -> None:
+    """Route the SDK's stdout-parsing records of connections opened from this task to ``log``."""
+    logger = logging.getLogger("mcp.client.stdio")
+    if _FILTER not in logger.filters:
+        logger.addFilter(_FILTER)
+    _server_log.set(log)
+
+
+def log_path(log_dir: Path, server: str) -> Path:
+    """``mcp-<name>.log``, with the name made safe as a file name (it comes from a config file)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", server).lstrip(".") or "server"
+    return log_dir / f"mcp-{safe[:100]}.log"
+
+
+def default_log_dir() -> Path:
+    """``AGENT_HOME/logs``, where the CLI keeps the servers' logs too."""
+    try:
+        from tools.settings import Settings
+
+        return Settings().home / "logs"
+    except Exception:  # broken settings must not stop a program from logging somewhere sensible
+        from tools.settings import default_home
+
+        logging.getLogger("agent.mcp").warning("settings unreadable; MCP logs go to the default home", exc_info=True)
+        return default_home() / "logs"
+
+
+@contextlib.asynccontextmanager
+async def open_session(config: ServerConfig, errlog: TextIO | None) -> AsyncIterator[Any]:
+    """One connection to the server: a stdio process (stderr to ``errlog``), or an HTTP client closed with it."""
+    from mcp import Client, StdioServerParameters
+
+    if config.command:
+        from mcp.client.stdio import stdio_client
+
+        params = StdioServerParameters(command=config.command, args=config.args, env=config.env or None, cwd=config.cwd)
+        async with Client(stdio_client(params, errlog=errlog or sys.stderr)) as client:
+            yield client
+        return
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    async with (
+        create_mcp_http_client(headers=config.headers or None) as http,
+        Client(streamable_http_client(config.url or "", http_client=http)) as client,
+    ):
+        yield client
+
+
+__all__ = ["default_log_dir", "log_path", "note", "open_session", "watch_stdout_noise"]
