@@ -3,6 +3,7 @@ colliding names, a server that never answers, stdout noise, calls that kill the 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -207,3 +208,34 @@ def test_server_names_cannot_escape_the_log_directory(tmp_path):
     with MCPToolbox({"../../evil": hostile()}, log_dir=tmp_path / "logs") as box:
         assert not box.errors
     assert [p.name for p in (tmp_path / "logs").iterdir()] == ["mcp-_.._evil.log"]
+
+
+def test_prestart_returns_at_once_and_startup_is_counted_from_it(tmp_path):
+    from agent.mcp import close_all, configured_tools, prestart
+    from agent.mcp.config import MCPConfigError
+    from tools.settings import Settings
+
+    home = tmp_path / "home"
+    home.mkdir()
+    servers = {
+        "mute": {"command": sys.executable, "args": [HOSTILE, "--mute"], "startup_timeout": 2},
+        "h": {"command": sys.executable, "args": [HOSTILE]},
+    }
+    (home / "mcp.json").write_text(json.dumps({"mcpServers": servers}))
+    settings = Settings(home=home)
+    try:
+        started = time.perf_counter()
+        prestart(settings)
+        assert time.perf_counter() - started < 1.0
+        time.sleep(1.5)  # the program loads everything else meanwhile
+        waited = time.perf_counter()
+        tools = {t.name for t in configured_tools(settings)}
+        assert time.perf_counter() - waited < 1.5  # the 2 s began at prestart
+        assert "h__echo" in tools and not any(n.startswith("mute__") for n in tools)
+    finally:
+        close_all()
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    prestart(Settings(home=home, mcp_config=broken))  # left for configured_tools to report
+    with pytest.raises(MCPConfigError, match="not valid JSON"):
+        configured_tools(Settings(home=home, mcp_config=broken))

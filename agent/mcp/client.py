@@ -35,52 +35,14 @@ from typing import Any, TextIO, TypeVar
 import anyio
 
 from agent.mcp.config import ServerConfig
+from agent.mcp.errors import MCPServerError, broken, describe
 from agent.mcp.listing import ListedTool, list_all, replace_output_schemas, vet_listing
 from agent.mcp.transport import default_log_dir, log_path, note, open_session, watch_stdout_noise
 
 T = TypeVar("T")
-CONNECTION_CLOSED = -32000
 STARTUP_TIMEOUT = 10.0
 STOP_GRACE = 5.0  # seconds a session gets to close before its task is cancelled
 log = logging.getLogger("agent.mcp")
-
-
-class MCPServerError(RuntimeError):
-    """A server could not be reached or started; the message names it."""
-
-
-def innermost(err: BaseException) -> BaseException:
-    """The first leaf of an exception group (anyio's task groups wrap what happened inside)."""
-    while isinstance(err, BaseExceptionGroup) and err.exceptions:
-        err = err.exceptions[0]
-    return err
-
-
-def describe(err: BaseException) -> str:
-    """The innermost error of an exception group, as one line."""
-    err = innermost(err)
-    text = str(err).strip().splitlines()[0] if str(err).strip() else ""
-    if isinstance(err, MCPServerError):
-        return text
-    return f"{type(err).__name__}: {text}" if text else type(err).__name__
-
-
-def _broken(err: BaseException) -> bool:
-    """Did the session die (as opposed to the server answering with an error)?"""
-    from mcp.shared.exceptions import MCPError
-
-    err = innermost(err)
-    if isinstance(err, MCPError):
-        return err.code == CONNECTION_CLOSED
-    return isinstance(
-        err,
-        anyio.ClosedResourceError
-        | anyio.BrokenResourceError
-        | anyio.EndOfStream
-        | OSError
-        | ConnectionError
-        | EOFError,
-    ) or type(err).__module__.startswith(("httpx", "httpcore"))
 
 
 @dataclass
@@ -383,7 +345,7 @@ class MCPToolbox:
             except TimeoutError:
                 raise TimeoutError(f"MCP server '{server}' did not answer {tool} within {timeout:g} s") from None
             except Exception as err:
-                if not _broken(err):
+                if not broken(err):
                     raise MCPServerError(f"MCP server '{server}' failed on {tool}: {describe(err)}") from None
                 client = await self._reconnect(link, client)
                 if attempt == 2 or not self._repeatable(link, tool):
@@ -421,9 +383,16 @@ class MCPToolbox:
 
     def langchain_tools(self) -> list[Any]:
         """Every usable tool as a LangChain tool, names unique (waiting for the servers first)."""
+        self.ready()
+        return self._langchain_tools()
+
+    async def alangchain_tools(self) -> list[Any]:
+        await self.aready()
+        return self._langchain_tools()
+
+    def _langchain_tools(self) -> list[Any]:
         from agent.mcp.tools import to_langchain, unique_names
 
-        self.ready()
         entries = [(server, listed) for server, link in self._links.items() for listed in link.listed]
         names, warnings = unique_names([(server, listed.tool.name) for server, listed in entries])
         for line in warnings:

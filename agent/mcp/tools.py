@@ -11,6 +11,7 @@ become tool error messages; structured content is preferred over text.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.tools import StructuredTool, ToolException
 
-from agent.mcp.client import MCPServerError
+from agent.mcp.errors import MCPServerError
 
 if TYPE_CHECKING:
     from agent.mcp.client import MCPToolbox
@@ -91,18 +92,17 @@ def to_langchain(toolbox: MCPToolbox, server: str, listed: ListedTool, name: str
     tool = listed.tool
     name = name or tool_name(server, tool.name)
 
-    def checked(arguments: dict[str, Any]) -> None:
-        problem = listed.checker.check(arguments)
+    def refuse(problem: str | None) -> None:
         if problem is not None:
             raise ToolException(f"invalid arguments for {name}: {problem}")
 
     def call(**arguments: Any) -> tuple[str, Any]:
-        checked(arguments)
+        refuse(listed.checker.check(arguments))
         with tool_errors():
             return render(toolbox.call(server, tool.name, arguments))
 
     async def acall(**arguments: Any) -> tuple[str, Any]:
-        checked(arguments)  # bounded (about a second at worst), so it may run on the loop
+        refuse(await asyncio.to_thread(listed.checker.check, arguments))  # bounded, but not the loop's time
         with tool_errors():
             return render(await toolbox.acall(server, tool.name, arguments))
 
