@@ -41,6 +41,10 @@ EXPLAIN: dict[str, str] = {
     "model_error": "the model could not be reached",
 }
 
+# Bounds that refuse a call the model asked for: if one did, it is the run's stop reason even
+# when the model then answers from what it had.
+CUTTING = frozenset({"tool_calls", "calls_per_tool"})
+
 # Stops after which one more model call (without tools) is still within budget.
 MODEL_STILL_AVAILABLE = {"tool_calls", "calls_per_tool", "repeated_calls", "validation_retries"}
 
@@ -79,4 +83,4 @@ class Bounds(BaseModel):
         return max(0.0, self.max_seconds - (now - stats.get("started_at", now)))
 
 
-__all__ = ["EXPLAIN", "MODEL_STILL_AVAILABLE", "Bounds", "StopReason"]
+__all__ = ["CUTTING", "EXPLAIN", "MODEL_STILL_AVAILABLE", "Bounds", "StopReason"]

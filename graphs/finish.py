@@ -16,7 +16,7 @@ from langchain_core.runnables import RunnableConfig
 
 from graphs import planning
 from graphs.bounds import EXPLAIN, MODEL_STILL_AVAILABLE
-from graphs.nodes import AgentNodes, current_task, emit, last_ai, thread_id, unanswered_calls
+from graphs.nodes import FINAL_TAG, AgentNodes, current_task, emit, last_ai, thread_id, unanswered_calls
 from graphs.state import AgentState
 from graphs.usage import add_usage
 
@@ -43,6 +43,10 @@ def composed_answer(state: AgentState, reason: str, detail: str = "") -> str:
     if detail:
         text += f" {detail}"
     return text + (f"\nWhat I gathered so far:\n{found}" if found else "\nI had not gathered any results yet.")
+
+
+def _final(config: RunnableConfig) -> RunnableConfig:
+    return {**config, "tags": [*(config.get("tags") or []), FINAL_TAG]}
 
 
 class Finisher:
@@ -74,6 +78,9 @@ class Finisher:
         if reason == "answered":
             _, ai = last_ai(state.get("messages", []))
             answer = ai.text.strip() if ai is not None else ""
+            if cut := stats.get("cut_by"):  # the model answered, but a bound had refused some of its calls
+                reason = cut
+                answer += f"\n\n(Stopped early: {EXPLAIN.get(cut, cut)}; some of the work was not done.)"
         else:
             if final is not None:
                 stats = add_usage(stats, final, self.nodes.cfg.pricing)  # type: ignore[arg-type]
@@ -102,7 +109,7 @@ class Finisher:
         final = None
         if (request := self._final_request(state, config, reason)) is not None:
             try:
-                final = self.nodes.cfg.model.invoke(request, config)
+                final = self.nodes.cfg.model.invoke(request, _final(config))
             except Exception:
                 final = None
         return self._result(state, config, reason, final)
@@ -112,7 +119,7 @@ class Finisher:
         final = None
         if (request := self._final_request(state, config, reason)) is not None:
             try:
-                final = await self.nodes.cfg.model.ainvoke(request, config)
+                final = await self.nodes.cfg.model.ainvoke(request, _final(config))
             except Exception:
                 final = None
         return self._result(state, config, reason, final)

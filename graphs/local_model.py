@@ -1,6 +1,8 @@
 """A chat model whose reply is computed in Python: the base of the offline and scripted models.
 
-Subclasses write ``reply(messages, tools)``; this class binds tools the way
+Subclasses write ``reply(messages, tools)`` (or ``respond``, which also gets the
+call's tags: the graph marks plan, summary and final-answer calls with them);
+this class binds tools the way
 real chat models do (so ``with_structured_output`` works through tool
 calling) and streams the reply the way a server would: words, then the tool
 calls and usage in a last chunk.
@@ -25,6 +27,9 @@ class LocalChatModel(BaseChatModel):
     def reply(self, messages: list[BaseMessage], tools: list[dict[str, Any]] | None) -> AIMessage:
         raise NotImplementedError
 
+    def respond(self, messages: list[BaseMessage], tools: list[dict[str, Any]] | None, tags: list[str]) -> AIMessage:
+        return self.reply(messages, tools)
+
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any):  # type: ignore[override]
         return self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)
 
@@ -35,7 +40,8 @@ class LocalChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=self.reply(messages, kwargs.get("tools")))])
+        reply = self.respond(messages, kwargs.get("tools"), _tags(run_manager))
+        return ChatResult(generations=[ChatGeneration(message=reply)])
 
     def _stream(
         self,
@@ -44,7 +50,11 @@ class LocalChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        yield from message_chunks(self.reply(messages, kwargs.get("tools")), run_manager)
+        yield from message_chunks(self.respond(messages, kwargs.get("tools"), _tags(run_manager)), run_manager)
+
+
+def _tags(run_manager: CallbackManagerForLLMRun | None) -> list[str]:
+    return list(run_manager.tags or []) if run_manager is not None else []
 
 
 def message_chunks(

@@ -17,15 +17,16 @@ import json
 import re
 import tokenize
 import uuid
+import warnings
 from collections.abc import Collection
 from typing import Any
 
 MAX_ARGUMENT_CHARS = 100_000
 
-_FENCE = re.compile(r"^\s*```[a-zA-Z0-9_-]*\s*\n?(.*?)\n?\s*```\s*$", re.DOTALL)
+MAX_JSON_ATTEMPTS = 64  # '{' positions tried as the start of a JSON object in one text
+_FENCE_LANG = re.compile(r"```[a-zA-Z0-9_-]*")
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
-_TOOL_CALL_BLOCK = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.DOTALL)
-_FUNCTION_TAG = re.compile(r"<function=([\w.\-]+)>\s*(.*?)\s*</function>", re.DOTALL)
+_FUNCTION_NAME = re.compile(r"[\w.\-]+")
 _JSON_LITERALS = {"true": "True", "false": "False", "null": "None"}
 
 
@@ -34,8 +35,33 @@ class ArgumentsError(ValueError):
 
 
 def _strip_fence(text: str) -> str:
-    match = _FENCE.match(text)
-    return match.group(1) if match else text
+    """The body of a text fenced as ```lang ... ```, else the text (string operations: linear)."""
+    stripped = text.strip()
+    if len(stripped) < 6 or not stripped.startswith("```") or not stripped.endswith("```"):
+        return text
+    head = _FENCE_LANG.match(stripped)
+    return stripped[head.end() if head else 3 : -3].strip()
+
+
+def _blocks(text: str, opening: str, closing: str, to_end: bool) -> list[tuple[int, int, str, str]]:
+    """(start, end, the text inside ``opening``, the body) for each block, found with ``str.find``.
+
+    ``opening`` ends at its first ``>``; with ``to_end`` an unclosed block runs to the end of the text.
+    Each character is looked at a bounded number of times, whatever the text.
+    """
+    found, at = [], 0
+    while (start := text.find(opening, at)) != -1:
+        head_end = text.find(">", start + len(opening) - 1)
+        if head_end == -1:
+            break
+        close = text.find(closing, head_end + 1)
+        if close == -1 and not to_end:
+            break
+        end = len(text) if close == -1 else close + len(closing)
+        body = text[head_end + 1 : close if close != -1 else len(text)]
+        found.append((start, end, text[start + len(opening) : head_end], body.strip()))
+        at = end
+    return found
 
 
 def _python_literals(text: str) -> str:
@@ -64,8 +90,10 @@ def _loads_lenient(text: str) -> Any:
     )
     for attempt in attempts:
         try:
-            return attempt(text)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            with warnings.catch_warnings():  # a model's odd literal is not the user's concern
+                warnings.simplefilter("ignore", SyntaxWarning)
+                return attempt(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError, OverflowError):
             continue
     raise ArgumentsError(f"not valid JSON: {text[:200]!r}")
 
@@ -106,13 +134,15 @@ def _as_call(obj: Any, known: Collection[str]) -> dict[str, Any] | None:
 
 
 def _json_objects(text: str) -> list[tuple[int, int, Any]]:
-    """Every top-level JSON value embedded in text, with its span."""
+    """Top-level JSON values embedded in text, with their spans (at most ``MAX_JSON_ATTEMPTS`` tries)."""
     decoder = json.JSONDecoder()
     found, i = [], 0
-    while (start := text.find("{", i)) != -1:
+    for _ in range(MAX_JSON_ATTEMPTS):
+        if (start := text.find("{", i)) == -1:
+            break
         try:
             value, end = decoder.raw_decode(text, start)
-        except ValueError:
+        except (ValueError, RecursionError):
             i = start + 1
             continue
         found.append((start, end, value))
@@ -130,22 +160,22 @@ def extract_text_tool_calls(content: str, known: Collection[str]) -> tuple[list[
         return [], content
     calls: list[dict[str, Any]] = []
     rest = content
-    for match in _TOOL_CALL_BLOCK.finditer(content):
+    for start, end, _, body in reversed(_blocks(content, "<tool_call>", "</tool_call>", to_end=True)):
         try:
-            call = _as_call(_loads_lenient(match.group(1)), known)
+            call = _as_call(_loads_lenient(body), known)
         except ArgumentsError:
             call = None
         if call:
-            calls.append(call)
-            rest = rest.replace(match.group(0), "")
-    for match in _FUNCTION_TAG.finditer(rest):
-        if match.group(1) in known:
-            call = _as_call({"name": match.group(1), "arguments": match.group(2)}, known)
+            calls.insert(0, call)
+            rest = rest[:start] + rest[end:]
+    for start, end, name, body in reversed(_blocks(rest, "<function=", "</function>", to_end=False)):
+        if _FUNCTION_NAME.fullmatch(name) and name in known:
+            call = _as_call({"name": name, "arguments": body}, known)
             if call:
-                calls.append(call)
-                rest = rest.replace(match.group(0), "")
+                calls.insert(0, call)
+                rest = rest[:start] + rest[end:]
     if not calls:
-        unfenced = re.sub(r"```[a-zA-Z0-9_-]*", " ", rest)
+        unfenced = _FENCE_LANG.sub(" ", rest)
         for start, end, value in _json_objects(unfenced):
             values = value if isinstance(value, list) else [value]
             found = [c for c in (_as_call(v, known) for v in values) if c]

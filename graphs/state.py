@@ -84,6 +84,7 @@ class RunStats(TypedDict, total=False):
     output_tokens: int
     cost: float
     replans: int
+    cut_by: str  # the first bound that refused a call the model asked for
 
 
 class ToolRecord(TypedDict):

@@ -77,7 +77,7 @@ def test_json_output_for_scripts(env):
 
 def test_quiet_prints_only_the_answer(env):
     result = agent(env, "run", "what is 6*7", "-q")
-    assert result.stdout.strip().splitlines()[-1] == "6 * 7 = 42"
+    assert result.stdout.strip().splitlines()[-1] == "6*7 = 42"
     assert "→" not in result.stdout and "model calls" not in result.stdout
 
 

@@ -9,7 +9,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from graphs.builder import build_agent
 from graphs.offline import BANNER_EN, BANNER_ZH, OfflineModel, resolve_tool
-from graphs.offline_intents import parse_task
+from graphs.offline.understand import understand
 from tools.settings import Settings
 
 
@@ -126,8 +126,8 @@ def test_mcp_prefixed_tool_names_are_found():
 
 
 def test_intents_split_on_sequencing_words():
-    kinds = [i.kind for i in parse_task("list all the tables, then count the rows in orders; is 13 prime?")]
-    assert kinds == ["tables", "count", "prime"]
-    assert parse_task("what is the capital of France?") == []
-    (intent,) = parse_task('how many rows are in x"; DROP TABLE t')  # only an identifier reaches the SQL
-    assert intent.args == {"sql": 'SELECT COUNT(*) AS row_count FROM "x"'}
+    intents, unknown = understand("list all the tables, then count the rows in orders; is 13 prime?")
+    assert [i.kind for i in intents] == ["tables", "count", "prime"] and unknown == []
+    assert understand("what is the capital of France?") == ([], ["what is the capital of France"])
+    intents, unknown = understand('how many rows are in x"; DROP TABLE t')  # only an identifier can name a table
+    assert [(i.kind, i.subject) for i in intents] == [("count", "x")] and unknown == ["DROP TABLE t"]

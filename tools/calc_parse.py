@@ -27,6 +27,7 @@ estimate of :mod:`tools.calc_bounds`; the worker checks the exact values.
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass
 from typing import Self
 
@@ -172,7 +173,9 @@ def _prepare(text: str) -> str:
 def _parse_tree(source: str) -> ast.expr:
     """The body of ``source`` parsed as one expression, its shape bounded before any recursion."""
     try:
-        tree = ast.parse(source, mode="eval")
+        with warnings.catch_warnings():  # "invalid decimal literal" and the like become the error below
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(source, mode="eval")
     except SyntaxError as err:
         raise ToolError(
             f"could not parse the expression ({err.msg}). Write it like Python arithmetic: "
