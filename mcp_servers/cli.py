@@ -3,6 +3,10 @@
 Settings come from ``AGENT_*`` variables and ``.env`` (:class:`~tools.settings.Settings`);
 flags override them.  The bearer token has no flag on purpose: a command line
 is visible to every user of the machine (``ps``), the environment is not.
+The bounds on what clients may take (tool calls at once, connections, request
+time and size, sessions) are ``AGENT_MCP_*`` variables read by
+:class:`~mcp_servers.limits.ServerLimits`, whose docstring lists them; they
+have no flags either, to keep one place that says what a server allows.
 
 On stdio, stdout carries the protocol and nothing else: logging goes to
 stderr, and while serving the SDK points file descriptor 1 at stderr so that
@@ -18,6 +22,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from mcp_servers.limits import ServerLimits
+from mcp_servers.running import ToolSlots
 from tools.base import ToolError
 from tools.registry import FAMILIES, family_specs
 from tools.settings import Settings
@@ -40,6 +46,10 @@ def build_parser(name: str, families: Sequence[str]) -> argparse.ArgumentParser:
         prog=f"python -m mcp_servers.{name}",
         description=f"MCP server for the {', '.join(families)} tool{'s' if len(families) > 1 else ''} "
         "(stdio by default, streamable HTTP with --http).",
+        epilog="Bounds on clients come from AGENT_MCP_* variables (or .env): MAX_TOOL_CALLS (2 x cores), "
+        "TOOL_QUEUE_TIMEOUT (5 s), TOOL_QUEUE (32); over HTTP also MAX_CONNECTIONS (256), "
+        "CONNECTIONS_PER_ADDRESS (64), HEADER_TIMEOUT (10 s), BODY_TIMEOUT (30 s), MAX_BODY_BYTES (4 MiB), "
+        "MAX_SESSIONS (512), SESSIONS_PER_ADDRESS (32), SESSION_IDLE_TIMEOUT (300 s).",
     )
     http = parser.add_argument_group("streamable HTTP")
     http.add_argument("--http", action="store_true", help="serve streamable HTTP on http://HOST:PORT/mcp")
@@ -114,6 +124,16 @@ def load_settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
+def one_line(err: ValueError) -> str:
+    """A settings error as ``AGENT_MCP_HEADER_TIMEOUT: Input should be ...`` (never the value: it may be a secret)."""
+    from pydantic import ValidationError
+
+    if not isinstance(err, ValidationError):
+        return str(err)
+    prefix = "AGENT_MCP_" if err.title == ServerLimits.__name__ else "AGENT_"
+    return "; ".join(f"{prefix}{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors())
+
+
 def run(name: str, families: Sequence[str], argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, build the server for ``families`` and serve until the client leaves."""
     parser = build_parser(name, families)
@@ -123,8 +143,9 @@ def run(name: str, families: Sequence[str], argv: Sequence[str] | None = None) -
     configure_logging(args.log_level)
     try:
         settings = load_settings(args)
+        limits = ServerLimits()
     except ValueError as err:  # pydantic's ValidationError: e.g. AGENT_DATABASE_WRITE=perhaps
-        print(f"error: invalid settings: {err}", file=sys.stderr)
+        print(f"error: invalid settings: {one_line(err)}", file=sys.stderr)
         return 2
     token = settings.mcp_token.get_secret_value() if settings.mcp_token else None
     host = args.host or "127.0.0.1"
@@ -150,7 +171,8 @@ def run(name: str, families: Sequence[str], argv: Sequence[str] | None = None) -
 
         where = parse_database_url(settings.resolved_database_url()).display  # without the password
         logger.info("database tools use %s (%s)", where, "read-write" if settings.database_write else "read-only")
-    server = build_server(f"langgraph-mcp-agent-{name}", specs, title=f"langgraph-mcp-agent: {name}")
+    slots = ToolSlots(limits.max_tool_calls, wait=limits.tool_queue_timeout, queued=limits.tool_queue)
+    server = build_server(f"langgraph-mcp-agent-{name}", specs, title=f"langgraph-mcp-agent: {name}", slots=slots)
     try:
         if args.http:
             from mcp_servers.http_app import serve_http
@@ -161,6 +183,7 @@ def run(name: str, families: Sequence[str], argv: Sequence[str] | None = None) -
                 host=host,
                 port=port,
                 token=token,
+                limits=limits,
                 extra_hosts=args.allowed_host,
                 extra_origins=args.allowed_origin,
             )

@@ -17,6 +17,20 @@ The SDK's session manager serves both protocol eras on ``/mcp``: requests
 whose ``MCP-Protocol-Version`` header names 2026-07-28 are single exchanges,
 everything else (``initialize`` and 2025-era requests) runs in a stateful
 session keyed by ``Mcp-Session-Id``.
+
+What one client may hold is bounded in layers (defaults and variables in
+:mod:`mcp_servers.limits`), outermost first:
+
+* connections, and the time a request's headers and body may take:
+  :mod:`mcp_servers.http_protocol` (uvicorn's h11 protocol, extended);
+* the guards above, then the body size (413 over ``AGENT_MCP_MAX_BODY_BYTES``):
+  :mod:`mcp_servers.http_body`;
+* sessions per client address and overall: :mod:`mcp_servers.http_sessions`;
+* tool calls running at once: :class:`mcp_servers.running.ToolSlots`.
+
+uvicorn's ``X-Forwarded-For`` handling is off: the client address that the
+bounds count is the socket's peer, which a client cannot choose.  WebSocket
+upgrades are off too: MCP does not use them, and they would bypass the guards.
 """
 
 from __future__ import annotations
@@ -35,6 +49,11 @@ from mcp.server.transport_security import TransportSecurityMiddleware, Transport
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mcp_servers.http_body import RequestBodyMiddleware
+from mcp_servers.http_protocol import MAX_HEADER_BYTES, BoundedH11Protocol
+from mcp_servers.http_sessions import SessionLimitMiddleware, SessionTable
+from mcp_servers.limits import ServerLimits
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +143,28 @@ class GuardMiddleware:
         await self.app(scope, receive, send)
 
 
+def build_app(
+    server: Server[Any], *, host: str, security: TransportSecuritySettings, token: str | None, limits: ServerLimits
+) -> ASGIApp:
+    """The SDK's streamable HTTP app behind the guards and the body and session bounds."""
+    app = server.streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        transport_security=security,
+        host=host,
+        max_request_body_size=limits.max_body_bytes,
+        session_idle_timeout=limits.session_idle_timeout,
+        # a backstop: ours evicts first, but may be passed by the opening requests in flight (one per connection)
+        max_sessions=limits.max_sessions + limits.max_connections,
+    )
+    table = SessionTable(
+        max_sessions=limits.max_sessions,
+        per_address=limits.sessions_per_address,
+        idle_timeout=limits.session_idle_timeout,
+    )
+    sessions = SessionLimitMiddleware(app, table, MCP_PATH)
+    return GuardMiddleware(RequestBodyMiddleware(sessions, limits.max_body_bytes), security, token)
+
+
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket; binding it ourselves tells us the real port when ``port`` is 0."""
     family, kind, proto, _, address = socket.getaddrinfo(
@@ -142,21 +183,27 @@ def serve_http(
     host: str,
     port: int,
     token: str | None,
+    limits: ServerLimits | None = None,
     extra_hosts: Iterable[str] = (),
     extra_origins: Iterable[str] = (),
 ) -> None:
     """Serve ``server`` on ``http://host:port/mcp`` until interrupted."""
     import uvicorn
 
+    limits = limits or ServerLimits()
     sock = bind(host, port)
     port = sock.getsockname()[1]
     security = security_settings(host, port, extra_hosts, extra_origins)
-    app = server.streamable_http_app(streamable_http_path=MCP_PATH, transport_security=security, host=host)
     config = uvicorn.Config(
-        GuardMiddleware(app, security, token),
+        build_app(server, host=host, security=security, token=token, limits=limits),
+        http=BoundedH11Protocol.bounded_by(limits),
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        ws="none",
+        proxy_headers=False,
         log_config=None,  # our stderr logging; uvicorn's default would log access lines to stdout
         access_log=False,
         lifespan="on",
+        timeout_keep_alive=5,
         timeout_graceful_shutdown=3,
     )
     logger.info(
@@ -173,4 +220,12 @@ def serve_http(
         sock.close()
 
 
-__all__ = ["GuardMiddleware", "MCP_PATH", "bind", "is_loopback", "security_settings", "serve_http"]
+__all__ = [
+    "GuardMiddleware",
+    "MCP_PATH",
+    "bind",
+    "build_app",
+    "is_loopback",
+    "security_settings",
+    "serve_http",
+]

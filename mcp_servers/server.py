@@ -22,7 +22,6 @@ import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from contextlib import nullcontext
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -32,7 +31,7 @@ from mcp.server import Server, ServerRequestContext
 from mcp.server.session import ServerSession
 from mcp.shared.exceptions import MCPError
 
-from mcp_servers.running import run_blocking
+from mcp_servers.running import ToolSlots, run_blocking
 from tools.base import ToolError, ToolSpec
 
 logger = logging.getLogger(__name__)
@@ -141,7 +140,8 @@ class _Progress:
 class ToolHandlers:
     """The ``tools/list`` and ``tools/call`` handlers for a fixed set of specs."""
 
-    def __init__(self, specs: Sequence[ToolSpec]) -> None:
+    def __init__(self, specs: Sequence[ToolSpec], slots: ToolSlots) -> None:
+        self.slots = slots
         self.specs = {spec.name: spec for spec in specs}
         if len(self.specs) != len(specs):
             raise ValueError("tool names must be unique")
@@ -168,14 +168,15 @@ class ToolHandlers:
         progress = _Progress(ctx.session, spec.name, _progress_token(ctx.params) is not None)
         await progress.report("started")
         try:
-            with anyio.fail_after(spec.timeout) if spec.timeout else nullcontext():
-                output = await run_blocking(
-                    spec.call,
-                    dict(params.arguments or {}),
-                    name=spec.name,
-                    on_tick=progress.tick if progress.wanted else None,
-                    interval=PROGRESS_INTERVAL,
-                )
+            output = await run_blocking(
+                spec.call,
+                dict(params.arguments or {}),
+                name=spec.name,
+                slots=self.slots,
+                timeout=spec.timeout,
+                on_tick=progress.tick if progress.wanted else None,
+                interval=PROGRESS_INTERVAL,
+            )
             result = success_result(output.model_dump(mode="json"))
         except ToolError as err:
             result = error_result(err)
@@ -195,9 +196,19 @@ class ToolHandlers:
         return result
 
 
-def build_server(name: str, specs: Sequence[ToolSpec], *, title: str | None = None) -> Server[Any]:
-    """A low-level MCP server publishing ``specs`` as tools."""
-    handlers = ToolHandlers(specs)
+def build_server(
+    name: str, specs: Sequence[ToolSpec], *, title: str | None = None, slots: ToolSlots | None = None
+) -> Server[Any]:
+    """A low-level MCP server publishing ``specs`` as tools, running at most ``slots`` calls at once.
+
+    Without ``slots``, the bounds come from :class:`~mcp_servers.limits.ServerLimits` defaults.
+    """
+    if slots is None:
+        from mcp_servers.limits import ServerLimits
+
+        limits = ServerLimits()
+        slots = ToolSlots(limits.max_tool_calls, wait=limits.tool_queue_timeout, queued=limits.tool_queue)
+    handlers = ToolHandlers(specs, slots)
     names = ", ".join(handlers.specs)
     return Server(
         name,
