@@ -131,9 +131,12 @@ def test_server_killed_between_calls_is_transparent(tmp_path):
 def test_close_while_a_server_is_still_starting_leaves_no_process(tmp_path):
     pids = tmp_path / "pids"
     slow = ServerConfig(
-        command=sys.executable, args=[SERVER], env={"TEST_SERVER_SLOW_START": "30", "TEST_SERVER_PID_FILE": str(pids)}
+        command=sys.executable,
+        args=[SERVER],
+        env={"TEST_SERVER_SLOW_START": "30", "TEST_SERVER_PID_FILE": str(pids)},
+        startup_timeout=2,
     )
-    box = MCPToolbox({"slow": slow, "fast": STDIO}, startup_timeout=2)
+    box = MCPToolbox({"slow": slow, "fast": STDIO})  # fast: the default startup_timeout
     errors = box.start()
     assert errors == {"slow": "did not start within 2 s (its startup_timeout)"}
     assert {t.name for t in box.langchain_tools()} >= {"fast__add"}

@@ -239,3 +239,13 @@ def test_prestart_returns_at_once_and_startup_is_counted_from_it(tmp_path):
     prestart(Settings(home=home, mcp_config=broken))  # left for configured_tools to report
     with pytest.raises(MCPConfigError, match="not valid JSON"):
         configured_tools(Settings(home=home, mcp_config=broken))
+
+
+def test_an_unwritable_log_directory_is_named_and_the_server_still_works(tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the log directory should be")
+    with MCPToolbox({"h": hostile()}, log_dir=blocker / "logs") as box:
+        assert not box.errors
+        assert "echo got" in invoke(by_name(box.langchain_tools())["h__echo"], text="x").content
+        [line] = [w for w in box.warnings if "cannot write its log" in w]
+        assert line.startswith("MCP server 'h': cannot write its log") and "goes to stderr" in line

@@ -26,6 +26,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import sys
 import threading
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
@@ -211,9 +212,13 @@ class MCPToolbox:
         if self.errlog is not None:
             return self.errlog
         if link.log is None:
-            log_dir = self.log_dir or default_log_dir()
-            log_dir.mkdir(parents=True, exist_ok=True)
-            link.log = open(log_path(log_dir, link.name), "a", encoding="utf-8")  # noqa: SIM115
+            path = log_path(self.log_dir or default_log_dir(), link.name)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                link.log = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed with the toolbox
+            except OSError as err:
+                self._warn(f"MCP server '{link.name}': cannot write its log {path} ({err}); its output goes to stderr")
+                return sys.stderr
             self._logs.append(link.log)
         return link.log
 
@@ -243,10 +248,9 @@ class MCPToolbox:
             if ok:
                 continue
             self._warn(f"MCP server '{link.name}' could not start: {link.error}", link)
-            if link.task is not None and not link.task.done():
-                # Too slow: stop it now rather than half-start it later.  Not awaited: a process that
-                # ignores its stdin closing takes the SDK seconds to kill, and that must not add to the wait.
-                link.task.cancel()
+            # Too slow: stop it now rather than half-start it later.  Not awaited: a process that ignores
+            # its stdin closing takes the SDK seconds to kill, and that must not add to the wait.
+            _cancel_once(link.task)
         self._ready = True
         return self.errors
 
@@ -263,9 +267,11 @@ class MCPToolbox:
         for link in self._links.values():
             link.stopping = True
             link.wake.set()
+            if link.attempt is not None and not link.attempt.done():
+                _cancel_once(link.task)  # still starting: nothing to close gently; the SDK still stops the process
         tasks = [link.task for link in self._links.values() if link.task]
-        _, connecting = await asyncio.wait(tasks, timeout=STOP_GRACE) if tasks else (set(), set())
-        for task in connecting:  # still starting up: cancel, which closes the transport and its process
+        _, stuck = await asyncio.wait(tasks, timeout=STOP_GRACE) if tasks else (set(), set())
+        for task in stuck:
             await _cancel(task)
 
     async def _keep(self, link: _Link) -> None:
@@ -406,12 +412,19 @@ def _closed(client: Any) -> bool:
     return bool(getattr(dispatcher, "_closed", False))
 
 
+def _cancel_once(task: asyncio.Task[Any] | None) -> None:
+    """Cancel a keeper task, never twice: a second native cancel could break into the SDK's shielded
+    shutdown of the server process and leave the process running."""
+    if task is not None and not task.done() and not task.cancelling():
+        task.cancel()
+
+
 async def _cancel(task: asyncio.Task[Any] | None) -> None:
+    """Cancel (once) and wait, without ``wait_for``, which would cancel it again on timeout."""
     if task is None or task.done():
         return
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await asyncio.wait_for(task, STOP_GRACE)
+    _cancel_once(task)
+    await asyncio.wait({task}, timeout=STOP_GRACE)
 
 
 def _resolve(future: asyncio.Future[bool] | None, value: bool) -> None:
