@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from langchain_core.messages import ToolMessage
+from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from agent.mcp.client import MCPToolbox
 from agent.mcp.config import ServerConfig
@@ -65,6 +66,8 @@ def test_bad_schemas_drop_only_their_tool_with_one_line_each(box, tools):
         assert line.startswith("MCP server 'h': ") and reason in line and "\n" not in line
     assert {"h__echo", "h__evil_pattern", "h__lattice", "h__evil_output"} <= set(tools)
     assert "echo got" in invoke(tools["h__echo"], text="still works").content
+    for tool in tools.values():  # what binding to a model does: LangChain once died here on a remote $ref
+        assert "$ref" not in json.dumps(convert_to_openai_tool(tool))
     log = (Path(box.log_dir) / "mcp-h.log").read_text()
     assert "tool 'banana' dropped" in log  # the server's own log says why too
 

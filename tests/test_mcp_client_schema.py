@@ -18,6 +18,7 @@ OBJ = {"type": "object"}
     ("schema", "problem"),
     [
         ("nope", "is not a JSON object"),
+        ({"type": "string"}, "has type 'string'; MCP tools take an 'object'"),
         ({**OBJ, "properties": {"x": {"$ref": "http://example.com/s.json"}}}, "remote $ref 'http://example.com/s.json'"),
         ({**OBJ, "properties": {"x": {"$ref": "other.json#/a"}}}, "remote $ref"),
         ({**OBJ, "properties": {"x": {"type": "banana"}}}, "not a valid JSON Schema at properties/x/type"),

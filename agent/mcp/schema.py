@@ -67,6 +67,8 @@ def vet(schema: Any, *, what: str = "input schema") -> Vetted:
     """The vetted schema; raises :class:`SchemaProblem` naming the first problem."""
     if not isinstance(schema, dict):
         raise SchemaProblem(f"its {what} is not a JSON object")
+    if what == "input schema" and schema.get("type", "object") != "object":
+        raise SchemaProblem(f"its input schema has type {str(schema['type'])[:40]!r}; MCP tools take an 'object'")
     _check_size(schema, what)
     vetted = Vetted(schema, _dialect(schema, what))
     _check_meta(vetted, what)
@@ -178,6 +180,8 @@ def _check_refs(vetted: Vetted, nodes: dict[int, Any], what: str) -> None:
         if "$ref" not in node:
             continue
         ref = node["$ref"]
+        if not isinstance(ref, str):
+            raise SchemaProblem(f"its {what} has a $ref that is not a string")
         if not ref.startswith("#"):
             raise SchemaProblem(f"its {what} has a remote $ref {_short(ref, 120)!r} (only local '#/...' references "
                                 "are allowed; nothing is fetched)")  # fmt: skip
