@@ -255,6 +255,10 @@ def main(argv: list[str] | None = None) -> int:
     from graphs.run_lock import ThreadBusy
 
     args = build_parser().parse_args(argv)
+    if argv is None:  # the real command line: Ctrl-C stops waits on other threads too
+        from graphs.background import stop_on_interrupt
+
+        stop_on_interrupt()
     configure_stderr()
     quiet_tracing_logs()
     try:

@@ -79,6 +79,9 @@ def run_task(
     """
     from langgraph.types import Command
 
+    from graphs.background import STOP
+
+    STOP.clear()  # a Ctrl-C that stopped the previous run of a chat is spent
     config = {
         "configurable": {"thread_id": thread_id},
         # Every traced run (LangSmith, when LANGSMITH_TRACING is on) carries the thread and the task.

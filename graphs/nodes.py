@@ -20,6 +20,7 @@ from langgraph.config import get_stream_writer
 from langgraph.types import interrupt
 
 from graphs import context, planning
+from graphs.background import OutOfTime, ainvoke_within, invoke_within
 from graphs.bounds import CUTTING, Bounds, StopReason
 from graphs.destructive import DestructiveCalls
 from graphs.ledger import Ledger
@@ -246,6 +247,9 @@ class AgentNodes:
         stats["model_calls"] = stats.get("model_calls", 0) + 1
         return {"summary": note.text.strip(), "summary_upto": upto, "stats": stats}
 
+    def _seconds_left(self, state: AgentState, extra: dict[str, Any]) -> float:
+        return self.cfg.bounds.seconds_left(extra.get("stats") or state.get("stats", {}))
+
     def model(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         if stop := self.cfg.bounds.before_model_call(state.get("stats", {})):
             return {"stop_reason": stop}
@@ -263,7 +267,9 @@ class AgentNodes:
                     return {**extra, "stop_reason": stop}
         prompt = self._prompt(state, config)
         try:
-            response = self.bound_model.invoke(prompt, config)
+            response = invoke_within(self.bound_model, prompt, config, self._seconds_left(state, extra))
+        except OutOfTime:
+            return {**extra, "stop_reason": "time"}
         except Exception as err:
             return {**extra, **self._model_error(state, err)}
         return self._after_model(state, response, prompt, extra)
@@ -285,7 +291,9 @@ class AgentNodes:
                     return {**extra, "stop_reason": stop}
         prompt = self._prompt(state, config)
         try:
-            response = await self.bound_model.ainvoke(prompt, config)
+            response = await ainvoke_within(self.bound_model, prompt, config, self._seconds_left(state, extra))
+        except OutOfTime:
+            return {**extra, "stop_reason": "time"}
         except Exception as err:
             return {**extra, **self._model_error(state, err)}
         return self._after_model(state, response, prompt, extra)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -19,38 +18,10 @@ from langchain_core.messages import ToolCall, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 
+from graphs.background import MAX_THREADS, wait
+from graphs.background import start as _in_thread
+
 Emit = Callable[[dict[str, Any]], None]
-MAX_THREADS = 64  # tool calls running at once on threads, abandoned ones included
-_threads_lock = threading.Lock()
-_threads_running = 0
-
-
-def _in_thread(fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any] | None:
-    """Run ``fn`` on a daemon thread of its own; None when too many are still running.
-
-    Not a pool: a call abandoned at its timeout keeps its thread, and a fixed
-    pool would fill with those and make later, instant calls time out in its queue.
-    """
-    global _threads_running
-    with _threads_lock:
-        if _threads_running >= MAX_THREADS:
-            return None
-        _threads_running += 1
-    future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-
-    def work() -> None:
-        global _threads_running
-        try:
-            if future.set_running_or_notify_cancel():
-                future.set_result(fn(*args))
-        except BaseException as err:  # noqa: BLE001 - handed to the waiting caller
-            future.set_exception(err)
-        finally:
-            with _threads_lock:
-                _threads_running -= 1
-
-    threading.Thread(target=work, name="tool", daemon=True).start()
-    return future
 
 
 def _noop(_: dict[str, Any]) -> None:
@@ -165,7 +136,7 @@ def run_calls(
             )
         else:
             try:
-                result = future.result(timeout=max(0.01, limit - (time.perf_counter() - started)))
+                result = wait(future, max(0.01, limit - (time.perf_counter() - started)))
             except concurrent.futures.TimeoutError:
                 result = _error(call, f"{call['name']} did not finish within {limit:g} s and was abandoned.")
             except Exception as err:
