@@ -46,6 +46,24 @@ def test_bad_schemas_are_named(schema, problem):
     assert problem in str(caught.value) and "\n" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {**OBJ, "properties": {"$ref": {"type": "string"}}},
+        {**OBJ, "properties": {"x": {"enum": [{"$ref": "#/nope"}]}}},
+    ],
+)
+def test_ref_as_data_cannot_reach_the_model_binding(schema):
+    with pytest.raises(SchemaProblem, match="uses '[$]ref' as a name or a value"):
+        loosen(vet(schema))
+
+
+def test_ref_in_defaults_and_examples_is_left_out():
+    schema = {**OBJ, "properties": {"x": {"type": "object", "default": {"$ref": "http://example.com/x"}}}}
+    loose, _ = loosen(vet(schema))
+    assert loose["properties"]["x"] == {"type": "object"}
+
+
 def test_deep_schema_is_refused_without_recursion():
     deep: dict = {"type": "string"}
     for _ in range(5000):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.mcp.schema import Vetted
+from agent.mcp.schema import SchemaProblem, Vetted
 
 MAX_NODES = 2000  # subschemas in the inlined tree
 MAX_DEPTH = 24
@@ -32,13 +32,33 @@ DROPPED = frozenset({"pattern", "patternProperties", "uniqueItems", "unevaluated
 
 
 def loosen(vetted: Vetted) -> tuple[dict[str, Any], bool]:
-    """(the looser schema, whether it differs in what it accepts); the root is always an object schema."""
+    """(the looser schema, whether it differs in what it accepts); the root is always an object schema.
+
+    Raises :class:`SchemaProblem` when a ``$ref`` key is left as data (a property named ``$ref``, an
+    enum value): LangChain resolves every ``$ref`` key it finds when binding tools, and fails on those.
+    """
     result, changed = _Loosener(vetted).node(vetted.schema, 0, frozenset())
     root = result if isinstance(result, dict) else {}
     root.setdefault("type", "object")
     if root.get("type") == "object":
         root.setdefault("properties", {})
+    if has_ref_key(root):
+        raise SchemaProblem("its schema uses '$ref' as a name or a value (enum, const), which cannot be bound")
     return root, changed or result is False
+
+
+def has_ref_key(value: Any) -> bool:
+    """Is there a ``"$ref"`` key anywhere in this JSON value?"""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 class _Loosener:
@@ -71,7 +91,7 @@ class _Loosener:
 
     def _keywords(self, schema: dict[str, Any], depth: int, inlining: frozenset[int]) -> tuple[dict[str, Any], bool]:
         known = self.vetted.known
-        out: dict[str, Any] = {k: v for k, v in schema.items() if k in ANNOTATIONS}
+        out: dict[str, Any] = {k: v for k, v in schema.items() if k in ANNOTATIONS and not has_ref_key(v)}
         out.update({k: v for k, v in schema.items() if k in ASSERTIONS and known(k)})
         changed = any(k in schema and known(k) for k in DROPPED)
         if isinstance(schema.get("pattern"), str) and known("pattern"):
