@@ -13,8 +13,9 @@ What uvicorn 0.54 gives and what it does not:
   arrived, and counts the connection asking, so it neither stops connections
   that never finish their headers nor caps them.  Here a connection beyond
   ``max_connections`` in all, or ``connections_per_address`` from one client
-  address, is answered 503 as soon as it opens and closed, before it can hold
-  anything; the addresses are the sockets' peers, never a forwarded header.
+  address, is answered 503 as soon as it opens and closed a second later,
+  before it can hold anything; the addresses are the sockets' peers, never a
+  forwarded header.
 * ``h11_max_incomplete_event_size`` (16 KiB here, h11's default) bounds a
   request line and headers still incomplete: more gets 400.  (A complete
   block that arrives in one read may be larger, up to asyncio's 256 KiB read.)
@@ -40,6 +41,9 @@ from mcp_servers.log_throttle import ThrottledLog
 logger = logging.getLogger(__name__)
 throttled = ThrottledLog(logger)
 
+LINGER_SECONDS = 1.0
+"""How long a refused connection is read (and what it sends dropped) before it is closed."""
+
 MAX_HEADER_BYTES = 16 * 1024
 """Request line plus headers still incomplete (h11's default; a bearer token and the MCP headers need far less)."""
 
@@ -59,17 +63,19 @@ class BoundedH11Protocol(H11Protocol):
 
     limits: ClassVar[ServerLimits]
     open_per_address: ClassVar[Counter[str]]
+    lingering: ClassVar[set[BoundedH11Protocol]]  # refused, answered, about to be closed
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._address: str | None = None  # set once counted in open_per_address
+        self._refused = False
         self._phase: str | None = None  # "headers" or "body" while a deadline runs
         self._deadline: asyncio.TimerHandle | None = None
 
     @classmethod
     def bounded_by(cls, limits: ServerLimits) -> type[BoundedH11Protocol]:
         """A protocol class of its own for one server: the limits and the per-address counts it shares."""
-        return type(cls.__name__, (cls,), {"limits": limits, "open_per_address": Counter()})
+        return type(cls.__name__, (cls,), {"limits": limits, "open_per_address": Counter(), "lingering": set()})
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)  # counts us in self.connections
@@ -85,6 +91,7 @@ class BoundedH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_deadline()
+        self.lingering.discard(self)
         if self._address is not None:
             self.open_per_address[self._address] -= 1
             if not self.open_per_address[self._address]:
@@ -93,6 +100,8 @@ class BoundedH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
         super().data_received(data)
         self._follow_request()
 
@@ -106,9 +115,26 @@ class BoundedH11Protocol(H11Protocol):
         throttled.log(logging.INFO, "upgrade", "ignored a request to upgrade the connection (no WebSockets here)")
 
     def _refuse(self, message: str) -> None:
+        """Answer 503 at once, then read and drop for a moment before closing (lingering close).
+
+        Closing at once would make the kernel answer the request the client is
+        about to send with a reset, which may destroy our answer before the
+        client reads it.
+        """
         peer = self.client[0] if self.client else "?"
         throttled.log(logging.WARNING, "refused", "refused a connection from %s: %s", peer, message)
+        self._refused = True
+        self.connections.discard(self)  # it holds no place while it lingers
         self.transport.write(raw_response(503, "Service Unavailable", f"server busy: {message}"))
+        if len(self.lingering) >= self.limits.max_connections or not self.transport.can_write_eof():
+            self.transport.close()  # under a flood of connections, file descriptors come first
+            return
+        self.transport.write_eof()
+        self.lingering.add(self)
+        self.loop.call_later(LINGER_SECONDS, self._close_refused)
+
+    def _close_refused(self) -> None:
+        self.lingering.discard(self)
         self.transport.close()
 
     def _follow_request(self) -> None:

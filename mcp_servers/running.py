@@ -80,9 +80,6 @@ class ToolSlots:
     def release(self, borrower: object) -> None:
         self.limiter.release_on_behalf_of(borrower)
 
-    def in_use(self) -> int:
-        return int(self.limiter.borrowed_tokens)
-
 
 async def run_blocking(
     func: Callable[[Any], T],
