@@ -1,239 +1,233 @@
-"""A small PostgreSQL lexer: how many statements, which command, which functions.
+"""What the PostgreSQL tools send, decided by PostgreSQL's own parser (``pglast``, libpg_query).
 
-It exists to give a model a clear message *before* a statement reaches the
-server; it is not the safety boundary.  The boundary is the server itself:
-statements are sent with the extended query protocol (which refuses more than
-one statement) inside a ``READ ONLY`` transaction with a statement timeout.
-What the lexer adds on top is refusing what a read-only transaction does not
-stop: ``COPY ... TO PROGRAM`` / ``TO 'file'``, session and transaction
-control, and server functions that act outside the transaction (server files,
-other backends, configuration, dblink) or run SQL given as a string.
+:func:`check_query` accepts exactly one ``SELECT`` (also ``VALUES``, ``TABLE``,
+``WITH`` of pure ``SELECT``\\ s, set operations), ``SHOW``, or ``EXPLAIN``
+without ``ANALYZE`` of such a ``SELECT``; :func:`check_execute` accepts one
+data or schema change (``INSERT``, ``UPDATE``, ``DELETE``, ``MERGE``,
+``CREATE``/``ALTER``/``DROP`` of tables, views, indexes, sequences, types and
+schemas, ...), never ``COPY``, ``DO``, ``CALL``, functions, extensions, roles,
+server settings or session control.  In both, every function and operator in
+the whole tree is checked against an allow-list (:mod:`tools.db.pg_walk`).
 
-It knows quoted identifiers, ``'...'`` strings (with ``''``), ``E'...'``
-strings (with backslash escapes), dollar quoting (``$tag$...$tag$``), ``--``
-comments and nested ``/* */`` comments.
+The text checked is the text sent: placeholders are turned into ``$n`` first
+(:mod:`tools.db.pg_params`) and the statement goes out unchanged, or wrapped
+by :mod:`tools.db.pg_cut` and checked again.  The sender pins what could make
+the server read the text differently from libpg_query: UTF-8, and
+``standard_conforming_strings`` on (see :mod:`tools.db.pg_conn`).
+
+Parsing is linear-time: the grammar is LALR, and the one superlinear path
+of PostgreSQL's scanner (a run of operator characters is rescanned for each
+``/*``, ``*/`` or trailing ``+``/``-`` in it, so 100 000 of them take tens of
+seconds) is closed by refusing runs longer than :data:`MAX_OPERATOR_RUN`.
+The input is bounded first, the parser's own stack-depth check stops deep
+nesting, and the tree is walked without recursion.  Any input ends in
+acceptance or one :class:`ToolError`; ``tests/pg_fuzz.py`` checks that.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import pairwise
-from typing import Literal
+from typing import Any, Literal
 
 from tools.base import ToolError
-from tools.db.common import one_statement_error, writes_refused
+from tools.db.common import MAX_SQL_CHARS, Params, one_statement_error, writes_refused
+from tools.db.pg_allow import READ_FUNCTIONS, SEQUENCE_FUNCTIONS, words
+from tools.db.pg_params import to_dollar
+from tools.db.pg_walk import Findings, Rules, walk
 
-QUERY_COMMANDS = frozenset({"SELECT", "WITH", "VALUES", "TABLE", "SHOW", "EXPLAIN"})
-WRITE_COMMANDS = frozenset(
-    {
-        "INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER", "TRUNCATE", "GRANT", "REVOKE",
-        "COMMENT", "REINDEX", "VACUUM", "ANALYZE", "ANALYSE", "CLUSTER", "REFRESH", "LOCK", "SECURITY",
-        "CALL", "DO", "IMPORT", "REASSIGN",
-    }
-)  # fmt: skip
-SESSION_COMMANDS = frozenset(
-    {
-        "SET", "RESET", "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE",
-        "PREPARE", "EXECUTE", "DEALLOCATE", "DISCARD", "LISTEN", "UNLISTEN", "NOTIFY", "LOAD", "CHECKPOINT",
-        "DECLARE", "FETCH", "MOVE", "CLOSE",
-    }
-)  # fmt: skip
-DENIED_FUNCTIONS = frozenset(
-    {
-        # server files and programs
-        "lo_import", "lo_export", "pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_stat_file",
-        "pg_ls_logdir", "pg_ls_waldir", "pg_ls_tmpdir", "pg_ls_archive_statusdir", "pg_file_write",
-        "pg_file_rename", "pg_file_unlink", "pg_file_sync", "pg_logdir_ls",
-        # other sessions, configuration, the cluster: not undone by a rollback
-        "pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf", "pg_rotate_logfile", "pg_promote",
-        "pg_switch_wal", "pg_create_restore_point", "pg_backup_start", "pg_backup_stop", "pg_start_backup",
-        "pg_stop_backup", "set_config", "pg_logical_emit_message", "pg_create_logical_replication_slot",
-        "pg_create_physical_replication_slot", "pg_drop_replication_slot", "pg_replication_origin_create",
-        # other databases, or SQL given as a string (which the checks above cannot see)
-        "dblink", "dblink_exec", "dblink_connect", "dblink_connect_u", "dblink_send_query", "dblink_open",
-        "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema", "cursor_to_xml",
-        "cursor_to_xmlschema", "ts_stat",
-    }
-)  # fmt: skip
+Kind = Literal["select", "show", "explain", "write"]
 
-_WORD = re.compile(r"[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*")
-_DOLLAR_TAG = re.compile(r"\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$")
-_NUMBER = re.compile(r"[0-9][0-9A-Za-z_.]*")
+EXECUTE_STATEMENTS = words(
+    """
+    InsertStmt UpdateStmt DeleteStmt MergeStmt SelectStmt CreateStmt CreateTableAsStmt ViewStmt IndexStmt
+    AlterTableStmt RenameStmt DropStmt TruncateStmt CommentStmt CreateSeqStmt AlterSeqStmt CreateSchemaStmt
+    CreateEnumStmt AlterEnumStmt CompositeTypeStmt CreateDomainStmt AlterDomainStmt RefreshMatViewStmt
+    AlterObjectSchemaStmt CreateStatsStmt ReindexStmt ClusterStmt VacuumStmt GrantStmt
+    """
+)
+"""Statement types ``db_execute`` runs: changes to the database's tables, their data and their schema."""
 
-Kind = Literal["word", "quoted", "string", "number", "param", "punct", "semicolon"]
+_SESSION = words(
+    """
+    TransactionStmt VariableSetStmt DiscardStmt ListenStmt UnlistenStmt NotifyStmt PrepareStmt ExecuteStmt
+    DeallocateStmt DeclareCursorStmt FetchStmt ClosePortalStmt LockStmt LoadStmt CheckPointStmt
+    ConstraintsSetStmt
+    """
+)
+_COMMANDS = {
+    "SelectStmt": "SELECT", "InsertStmt": "INSERT", "UpdateStmt": "UPDATE", "DeleteStmt": "DELETE",
+    "MergeStmt": "MERGE", "CopyStmt": "COPY", "DoStmt": "DO", "CallStmt": "CALL", "VariableSetStmt": "SET",
+    "VariableShowStmt": "SHOW", "ExplainStmt": "EXPLAIN", "IndexStmt": "CREATE INDEX", "ViewStmt": "CREATE VIEW",
+    "RuleStmt": "CREATE RULE", "CreateStmt": "CREATE TABLE", "CreatedbStmt": "CREATE DATABASE",
+    "DropdbStmt": "DROP DATABASE", "DefineStmt": "CREATE (operator, aggregate or type)",
+    "TransactionStmt": "transaction control", "LockStmt": "LOCK", "LoadStmt": "LOAD",
+    "DeclareCursorStmt": "DECLARE", "CheckPointStmt": "CHECKPOINT", "AlterSystemStmt": "ALTER SYSTEM",
+}  # fmt: skip
+_ANALYZE = {"analyze", "analyse"}
+_SQL_NUL = "\x00"
+MAX_OPERATOR_RUN = 256
+_OPERATOR_RUN = re.compile(r"[~!@#^&|`?+\-*/%<>=]+")  # PostgreSQL's op_chars
 
 
 @dataclass(frozen=True)
-class Token:
+class Checked:
+    """One statement that passed the checks, ready to send as it is."""
+
     kind: Kind
-    text: str  # a word as written, a quoted identifier's content, a punctuation character
+    text: str  # the statement alone (no trailing semicolon), placeholders as $n
+    args: list[Any] | None  # values for $1, $2, ...; None when the call had no params
+    called: frozenset[str] = field(default_factory=frozenset)  # allowed names that must not be shadowed
+    candidates: frozenset[str] = field(default_factory=frozenset)  # names that must not be functions at all
 
 
-def _unterminated(what: str) -> ToolError:
-    return ToolError(f"the SQL has an unterminated {what}", code="invalid_input")
+def command_name(kind: str) -> str:
+    """``CreateFunctionStmt`` -> ``CREATE FUNCTION``: how a refusal names the statement."""
+    if kind in _COMMANDS:
+        return _COMMANDS[kind]
+    return " ".join(re.findall(r"[A-Z][a-z]*", kind.removesuffix("Stmt"))).upper() or kind
 
 
-def _skip_quoted(sql: str, start: int, quote: str, *, backslash: bool) -> tuple[int, str]:
-    """Index after the closing quote of the literal opening at ``start``, and its content."""
-    i, n, out = start + 1, len(sql), []
-    while i < n:
-        c = sql[i]
-        if backslash and c == "\\" and i + 1 < n:
-            out.append(sql[i : i + 2])
-            i += 2
-            continue
-        if c == quote:
-            if i + 1 < n and sql[i + 1] == quote:
-                out.append(quote)
-                i += 2
-                continue
-            return i + 1, "".join(out)
-        out.append(c)
-        i += 1
-    raise _unterminated("quoted identifier" if quote == '"' else "string")
+def parse(sql: str, *, limit: int = MAX_SQL_CHARS) -> dict[str, Any]:
+    """libpg_query's tree of ``sql``, or a :class:`ToolError` naming what to fix."""
+    from pglast import parser
 
-
-def tokenize(sql: str) -> list[Token]:  # noqa: C901 - a lexer: one loop, one branch per token kind
-    """The tokens of ``sql``, without whitespace and comments."""
-    tokens: list[Token] = []
-    i, n = 0, len(sql)
-    while i < n:
-        c = sql[i]
-        if c.isspace():
-            i += 1
-        elif sql.startswith("--", i):
-            end = sql.find("\n", i)
-            i = n if end < 0 else end + 1
-        elif sql.startswith("/*", i):
-            depth, i = 1, i + 2
-            while i < n and depth:
-                if sql.startswith("/*", i):
-                    depth, i = depth + 1, i + 2
-                elif sql.startswith("*/", i):
-                    depth, i = depth - 1, i + 2
-                else:
-                    i += 1
-            if depth:
-                raise _unterminated("/* comment")
-        elif c == "'":
-            i, text = _skip_quoted(sql, i, "'", backslash=False)
-            tokens.append(Token("string", text))
-        elif c == '"':
-            i, text = _skip_quoted(sql, i, '"', backslash=False)
-            tokens.append(Token("quoted", text))
-        elif c in "eE" and i + 1 < n and sql[i + 1] == "'":
-            i, text = _skip_quoted(sql, i + 1, "'", backslash=True)
-            tokens.append(Token("string", text))
-        elif c == "$":
-            if i + 1 < n and sql[i + 1].isdigit():
-                m = _NUMBER.match(sql, i + 1)
-                assert m is not None
-                tokens.append(Token("param", sql[i : m.end()]))
-                i = m.end()
-                continue
-            m = _DOLLAR_TAG.match(sql, i)
-            if m is None:
-                tokens.append(Token("punct", c))
-                i += 1
-                continue
-            end = sql.find(m.group(0), m.end())
-            if end < 0:
-                raise _unterminated("dollar-quoted string")
-            tokens.append(Token("string", sql[m.end() : end]))
-            i = end + len(m.group(0))
-        elif m := _WORD.match(sql, i):
-            tokens.append(Token("word", m.group(0)))
-            i = m.end()
-        elif m := _NUMBER.match(sql, i):
-            tokens.append(Token("number", m.group(0)))
-            i = m.end()
-        elif c == ";":
-            tokens.append(Token("semicolon", c))
-            i += 1
-        else:
-            tokens.append(Token("punct", c))
-            i += 1
-    return tokens
-
-
-@dataclass
-class Analysis:
-    statements: int
-    command: str | None  # the first keyword, upper case
-    atomic_body: bool  # CREATE FUNCTION ... BEGIN ATOMIC ... END has top-level semicolons
-    functions: list[str] = field(default_factory=list)  # names called, lower case
-
-
-def analyse(sql: str) -> Analysis:
-    tokens = tokenize(sql)
-    statements, current = 0, 0
-    for tok in tokens:
-        if tok.kind == "semicolon":
-            statements += current > 0
-            current = 0
-        else:
-            current += 1
-    statements += current > 0
-    command = None
-    for tok in tokens:
-        if tok.kind == "punct" and tok.text == "(":
-            continue
-        command = tok.text.upper() if tok.kind == "word" else None
-        break
-    words = [t.text.upper() for t in tokens if t.kind == "word"]
-    atomic = any(a == "BEGIN" and b == "ATOMIC" for a, b in pairwise(words))
-    functions = [
-        tok.text.lower()
-        for tok, nxt in pairwise(tokens)
-        if tok.kind in ("word", "quoted") and nxt.kind == "punct" and nxt.text == "("
-    ]
-    return Analysis(statements=statements, command=command, atomic_body=atomic, functions=functions)
-
-
-def _common_checks(info: Analysis) -> None:
-    if info.statements == 0:
-        raise ToolError("the SQL is empty (only whitespace or comments)", code="invalid_input")
-    if info.statements > 1 and not info.atomic_body:
-        raise one_statement_error(info.statements)
-    if info.command == "COPY":
+    if len(sql) > limit:
+        raise ToolError(f"the SQL is {len(sql)} characters long; at most {limit} are accepted", code="too_large")
+    if _SQL_NUL in sql:
+        raise ToolError("the SQL contains a NUL character, which PostgreSQL does not accept", code="invalid_input")
+    longest = max((m.end() - m.start() for m in _OPERATOR_RUN.finditer(sql)), default=0)
+    if longest > MAX_OPERATOR_RUN:  # PostgreSQL's scanner rescans such a run once per comment or +/- in it
         raise ToolError(
+            f"the SQL has a run of {longest} operator characters (such as - * / = +) in a row; at most "
+            f"{MAX_OPERATOR_RUN} are accepted: put spaces between operators, and pass long values in params",
+            code="invalid_input",
+        )
+    try:
+        text = parser.parse_sql_json(sql)
+    except parser.ParseError as err:
+        reason = str(err.args[0]) if err.args else str(err)
+        if "stack depth" in reason or "memory exhausted" in reason:
+            raise _too_deep() from None
+        raise ToolError(f"the SQL does not parse: {reason}", code="invalid_input") from None
+    except UnicodeError:
+        raise ToolError("the SQL is not valid Unicode text (a lone surrogate?)", code="invalid_input") from None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise _too_deep() from None
+
+
+def _too_deep() -> ToolError:
+    return ToolError(
+        "the SQL is nested too deeply to check (e.g. thousands of chained operators or parentheses); simplify it",
+        code="too_large",
+    )
+
+
+def _one_statement(tree: dict[str, Any], sql: str) -> tuple[str, dict[str, Any], str]:
+    """The only statement's type, fields and own text; refuses none or several."""
+    stmts = tree.get("stmts") or []
+    if not stmts:
+        raise ToolError("the SQL is empty (only whitespace or comments)", code="invalid_input")
+    if len(stmts) > 1:
+        raise one_statement_error(len(stmts))
+    raw = stmts[0]
+    ((kind, node),) = raw["stmt"].items()
+    data = sql.encode("utf-8")
+    start = int(raw.get("stmt_location", 0))
+    length = int(raw.get("stmt_len", 0)) or len(data) - start  # 0: up to the end of the text
+    return kind, node, data[start : start + length].decode("utf-8")
+
+
+def _refuse_statement(kind: str, *, writes_enabled: bool, query: bool) -> ToolError:
+    name = command_name(kind)
+    if kind == "CopyStmt":
+        return ToolError(
             "COPY is not allowed: it reads and writes server files and runs server programs. "
             "Use SELECT to read data (and INSERT to add it, when writes are enabled)",
             code="refused",
         )
-    if info.command in SESSION_COMMANDS:
-        raise ToolError(
-            f"{info.command} is not allowed: session and transaction control is managed by the tool "
+    if kind in _SESSION:
+        return ToolError(
+            f"{name} is not allowed: session and transaction control is managed by the tool "
             "(each call runs in its own transaction with its own time limit)",
             code="refused",
         )
-    denied = next((f for f in info.functions if f in DENIED_FUNCTIONS), None)
-    if denied:
-        raise ToolError(
-            f"the function {denied}() is not allowed: it acts outside the database's data "
-            "(server files, other sessions, configuration) or runs SQL given as a string",
-            code="refused",
-        )
+    if kind in ("DoStmt", "CallStmt"):
+        return ToolError(f"{name} is not allowed: it runs procedural code the tool cannot check", code="refused")
+    if query and kind not in ("VariableShowStmt", "ExplainStmt"):
+        return writes_refused(writes_enabled)
+    if query:
+        return ToolError(f"{name} is not a query; db_query accepts SELECT, WITH, VALUES, TABLE, SHOW and EXPLAIN",
+                         code="refused")  # fmt: skip
+    return ToolError(
+        f"{name} is not allowed through db_execute: it runs data changes (INSERT, UPDATE, DELETE, MERGE) and "
+        "schema changes on tables, views, indexes, sequences, types and schemas; not functions, triggers, "
+        "extensions, roles or server settings",
+        code="refused",
+    )
 
 
-def check_query(sql: str, *, writes_enabled: bool) -> None:
-    """Refuse, with a clear message, what ``db_query`` must not send to the server."""
-    info = analyse(sql)
-    _common_checks(info)
-    if info.command in WRITE_COMMANDS:
-        raise writes_refused(writes_enabled)
-    if info.command not in QUERY_COMMANDS:
-        shown = info.command or "this statement"
-        raise ToolError(
-            f"{shown} is not a query; db_query accepts SELECT, WITH, VALUES, TABLE, SHOW and EXPLAIN",
-            code="refused",
-        )
+def _check_explain(node: dict[str, Any], rules: Rules) -> Findings:
+    for option in node.get("options") or ():
+        name = str(option.get("DefElem", {}).get("defname", "")).lower()
+        if name in _ANALYZE:
+            raise ToolError(
+                "EXPLAIN ANALYZE is not allowed: it runs the statement. Use EXPLAIN without ANALYZE, "
+                "or run the SELECT itself",
+                code="refused",
+            )
+    inner = node.get("query") or {}
+    if "SelectStmt" not in inner:
+        raise ToolError("db_query explains SELECT statements only", code="refused")
+    return walk(inner, rules)
 
 
-def check_execute(sql: str) -> None:
-    """Refuse, with a clear message, what ``db_execute`` must not send to the server."""
-    _common_checks(analyse(sql))
+def query_rules(writes_enabled: bool, extra_functions: Iterable[str] = ()) -> Rules:
+    return Rules(functions=READ_FUNCTIONS, extra=frozenset(extra_functions), writes_enabled=writes_enabled)
 
 
-__all__ = ["Analysis", "Token", "analyse", "check_execute", "check_query", "tokenize"]
+def check_query(
+    sql: str,
+    params: Params = None,
+    *,
+    writes_enabled: bool,
+    extra_functions: Iterable[str] = (),
+    limit: int = MAX_SQL_CHARS,
+) -> Checked:
+    """The statement ``db_query`` may send for ``sql`` and ``params``; :class:`ToolError` otherwise."""
+    text, args = to_dollar(sql, params)
+    kind, node, own = _one_statement(parse(text, limit=limit), text)
+    rules = query_rules(writes_enabled, extra_functions)
+    if kind == "SelectStmt":
+        found = walk({kind: node}, rules)
+        return Checked("select", own, args, frozenset(found.called), frozenset(found.candidates))
+    if kind == "VariableShowStmt":
+        return Checked("show", own, args)
+    if kind == "ExplainStmt":
+        found = _check_explain(node, rules)
+        return Checked("explain", own, args, frozenset(found.called), frozenset(found.candidates))
+    raise _refuse_statement(kind, writes_enabled=writes_enabled, query=True)
+
+
+def check_execute(sql: str, params: Params = None, *, extra_functions: Iterable[str] = ()) -> Checked:
+    """The statement ``db_execute`` may send for ``sql`` and ``params``; :class:`ToolError` otherwise."""
+    text, args = to_dollar(sql, params)
+    kind, node, own = _one_statement(parse(text), text)
+    if kind not in EXECUTE_STATEMENTS:
+        raise _refuse_statement(kind, writes_enabled=True, query=False)
+    rules = Rules(
+        functions=READ_FUNCTIONS | SEQUENCE_FUNCTIONS,
+        extra=frozenset(extra_functions),
+        query=False,
+        statements=EXECUTE_STATEMENTS,
+        writes_enabled=True,
+    )
+    found = walk({kind: node}, rules)
+    return Checked("write", own, args, frozenset(found.called), frozenset(found.candidates))
+
+
+__all__ = ["EXECUTE_STATEMENTS", "Checked", "check_execute", "check_query", "command_name", "parse", "query_rules"]
