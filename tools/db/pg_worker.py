@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from tools.base import ToolError
-from tools.db.common import ExecuteResult, QueryResult, collect_rows, join_notes
+from tools.db.common import Deadline, ExecuteResult, QueryResult, collect_rows, join_notes
 from tools.db.limits import MAX_SQL_CHARS
 from tools.db.pg_conn import (
     PgCall,
@@ -29,6 +29,7 @@ from tools.db.pg_conn import (
     is_superuser,
     pg_error,
     refuse_shadowed,
+    set_timeout,
     too_large,
     transaction,
 )
@@ -69,13 +70,13 @@ def describe_job(call: PgCall, table: str, schema_name: str | None) -> Answer:
 
 def query_job(call: PgCall, checked: Checked, max_rows: int) -> Answer:
     psycopg = import_psycopg()
-    with _bounded(), transaction(call, read_only=True) as (conn, _deadline):
+    with _bounded(), transaction(call, read_only=True) as (conn, deadline):
         cur = psycopg.RawCursor(conn)  # $n placeholders: the text checked is the text sent
         try:
             su = _superuser(cur, call)
             refuse_shadowed(cur, checked.called, checked.candidates)
             if checked.kind == "select":
-                return _select(cur, call, checked, max_rows), su
+                return _select(cur, call, checked, max_rows, deadline), su
             return _plain(cur, checked, max_rows), su
         except psycopg.Error as err:
             raise pg_error(call, err) from None
@@ -87,7 +88,7 @@ def _describe(cur: Any, checked: Checked) -> list[tuple[str, int]]:
     return [(d.name, d.type_code) for d in cur.description or ()]
 
 
-def _select(cur: Any, call: PgCall, checked: Checked, max_rows: int) -> QueryResult:
+def _select(cur: Any, call: PgCall, checked: Checked, max_rows: int, deadline: Deadline) -> QueryResult:
     columns = _describe(cur, checked)
     if not columns:  # SELECT with no columns: nothing to cut
         return _plain(cur, checked, max_rows)
@@ -98,6 +99,7 @@ def _select(cur: Any, call: PgCall, checked: Checked, max_rows: int) -> QueryRes
     if again.kind != "select" or not (again.candidates <= checked.candidates and again.called <= checked.called):
         raise ToolError("internal: the wrapped query did not pass the checker", code="internal")
     merged = Merged()
+    set_timeout(cur, deadline.remaining())  # the describing statement used part of the call's time
     stream = cur.stream(sql, checked.args)
     try:
         got = collect_rows((merged.row(raw, plan) for raw in stream), max_rows)

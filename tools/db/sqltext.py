@@ -139,7 +139,10 @@ def _one_statement(tree: dict[str, Any], sql: str) -> tuple[str, dict[str, Any],
     data = sql.encode("utf-8")
     start = int(raw.get("stmt_location", 0))
     length = int(raw.get("stmt_len", 0)) or len(data) - start  # 0: up to the end of the text
-    return kind, node, data[start : start + length].decode("utf-8")
+    try:
+        return kind, node, data[start : start + length].decode("utf-8")
+    except UnicodeDecodeError:  # offsets are token boundaries; this would be a parser bug
+        raise ToolError("the statement could not be isolated from the SQL text", code="internal") from None
 
 
 def _refuse_statement(kind: str, *, writes_enabled: bool, query: bool) -> ToolError:
