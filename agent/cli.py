@@ -121,7 +121,7 @@ def load_settings(args: argparse.Namespace) -> Any:
     """Settings from the environment and .env, with the given flags on top."""
     from pydantic import ValidationError
 
-    from tools.settings import Settings
+    from agent.settings import Settings
 
     overrides = {name: getattr(args, name) for name in SETTING_FLAGS if getattr(args, name, None) is not None}
     try:

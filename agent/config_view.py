@@ -25,8 +25,6 @@ def secret_values(settings: Any) -> list[str]:
     from tools.settings import env_value
 
     values = [env_value(name) or "" for name in SECRET_ENV]
-    if getattr(settings, "mcp_token", None):
-        values.append(settings.mcp_token.get_secret_value())
     urls = [
         getattr(settings, "database_url", None),
         getattr(settings, "checkpointer", None),
@@ -53,7 +51,6 @@ def effective_config(settings: Any) -> dict[str, Any]:
     from graphs.llm import ModelConfigError, choose_model
 
     data = settings.model_dump(mode="json")
-    data["mcp_token"] = "set (hidden)" if settings.mcp_token else None
     data["database_url"] = mask_url(settings.resolved_database_url())
     data["checkpointer"] = mask_url(settings.resolved_checkpointer())
     try:

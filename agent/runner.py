@@ -31,7 +31,8 @@ class RunResult:
         return asdict(self)
 
 
-def usage_of(stats: dict[str, Any]) -> dict[str, Any]:
+def usage_of(stats: dict[str, Any], tool_log: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The ``usage`` of ``--json``; tool calls are those of the log that ran (a denied call did not)."""
     tokens_in, tokens_out = stats.get("input_tokens", 0), stats.get("output_tokens", 0)
     return {
         "input_tokens": tokens_in,
@@ -39,8 +40,15 @@ def usage_of(stats: dict[str, Any]) -> dict[str, Any]:
         "total_tokens": tokens_in + tokens_out,
         "cost": round(stats.get("cost", 0.0), 8),
         "model_calls": stats.get("model_calls", 0),
-        "tool_calls": stats.get("tool_calls", 0),
+        "tool_calls": sum(1 for record in tool_log or [] if record.get("approved", True)),
     }
+
+
+def _call_json(record: dict[str, Any]) -> dict[str, Any]:
+    data = {"name": record["name"], "args": record["args"], "ok": record["ok"]}
+    if "approved" in record:  # a call that needed approval: False when it was denied and did not run
+        data["approved"] = record["approved"]
+    return data
 
 
 def _dispatch(mode: str, chunk: Any, renderer: Renderer) -> None:
@@ -109,8 +117,8 @@ def run_task(
         answer=answer,
         stop_reason=values.get("stop_reason") or "answered",
         thread_id=thread_id,
-        usage=usage_of(values.get("stats", {})),
-        tool_calls=[{"name": t["name"], "args": t["args"], "ok": t["ok"]} for t in values.get("tool_log", [])],
+        usage=usage_of(values.get("stats", {}), values.get("tool_log", [])),
+        tool_calls=[_call_json(t) for t in values.get("tool_log", [])],
         elapsed=round(time.perf_counter() - started, 3),
         plan=list(values.get("plan") or []),
         error=values.get("error") or "",

@@ -21,10 +21,10 @@ from _anchors import run_anchor
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.tools import tool
 
+from agent.settings import Settings
 from graphs.builder import build_agent
 from graphs.memory import open_checkpointer
 from graphs.testing import ScriptedModel, call
-from tools.settings import Settings
 
 TURN_TEXT = 200 + 1000 + 40
 

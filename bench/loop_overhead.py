@@ -21,9 +21,9 @@ from _anchors import run_anchor
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 
+from agent.settings import Settings
 from graphs.builder import build_agent
 from graphs.testing import ScriptedModel, call
-from tools.settings import Settings
 
 
 @tool

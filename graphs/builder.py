@@ -1,7 +1,10 @@
 """``build_agent``: the compiled agent graph, from arguments or from the settings.
 
-    START -> start -> [plan] -> model -> validate -> [approve] -> tools -> model ...
-                                   \\-> finish <-/                      \\-> plan (re-plan on failure)
+    START -> start -> [plan] -> model -> [approve] -> tools -> [compact] -> model ...
+                                  \\-> finish             \\-> plan (re-plan on failure)
+
+The model node validates the calls it receives (one superstep per model turn);
+``compact`` runs only when the context strategy must fold the thread first.
 
 Every route can reach ``finish``; the bounds decide when.  LangGraph's
 recursion limit is set well above what the bounds allow, as a backstop only.
@@ -15,7 +18,6 @@ from typing import Any, Literal
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
-from langchain_core.runnables import RunnableLambda
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
@@ -23,17 +25,18 @@ from langgraph.store.base import BaseStore
 
 from graphs.agent_graph import AgentGraph, with_run_lock
 from graphs.bounds import Bounds
+from graphs.context import strategy_class
 from graphs.finish import Finisher
+from graphs.flow import node, plain
 from graphs.ledger import ledger_for
-from graphs.memory import open_checkpointer, open_store
+from graphs.memory import open_checkpointer
 from graphs.nodes import SYSTEM_PROMPT, AgentNodes, NodeConfig
-from graphs.recall import HashingEmbeddings, RecallMemory, index_config
 from graphs.run_lock import RunLock, locks_for
 from graphs.saver_target import target_of
+from graphs.settings import GraphSettings
 from graphs.state import AgentInput, AgentState
 from graphs.usage import Pricing
 from tools.base import ToolSpec
-from tools.settings import Settings
 
 TOOLSET_GROUP = "langgraph_mcp_agent.toolsets"
 
@@ -51,7 +54,7 @@ def as_langchain_tool(tool: ToolLike) -> BaseTool:
     return make_tool(tool)
 
 
-def default_tools(settings: Settings) -> list[BaseTool]:
+def default_tools(settings: GraphSettings | None = None) -> list[BaseTool]:
     """The function tools, plus every tool set registered under the entry-point group.
 
     Tool sets (our MCP client is one) plug in through ``langgraph_mcp_agent.toolsets``
@@ -59,59 +62,31 @@ def default_tools(settings: Settings) -> list[BaseTool]:
     """
     from tools.registry import langchain_tools
 
+    settings = settings or GraphSettings()
     tools = langchain_tools(settings)
     for entry in entry_points(group=TOOLSET_GROUP):
         tools.extend(entry.load()(settings))
     return tools
 
 
-def _recall(
-    settings: Settings, store: BaseStore | None, url: str, embeddings: Embeddings | None
-) -> RecallMemory | None:
-    if settings.context_strategy != "recall":
-        return None
-    from graphs.llm import embeddings_from_settings
-
-    embeddings = embeddings or embeddings_from_settings(settings) or HashingEmbeddings()
-    if store is None:
-        dims = len(embeddings.embed_query("dimension probe"))
-        store = open_store(url, index_config(embeddings, dims) if url.startswith("memory") else None)
-    return RecallMemory(store, embeddings)
-
-
-def _node(func: Callable[..., Any], afunc: Callable[..., Any] | None = None) -> Any:
-    """A node with a sync and an async body.
-
-    LangGraph's own ``RunnableCallable`` (what its prebuilt nodes use) costs a
-    fraction of LangChain's ``RunnableLambda`` per step (bench/loop_overhead.py);
-    it lives in a private module, so fall back to ``RunnableLambda`` if it moves.
-    """
-    try:
-        from langgraph._internal._runnable import RunnableCallable
-    except ImportError:  # pragma: no cover - a future LangGraph
-        return RunnableLambda(func, afunc=afunc, name=func.__name__)
-    return RunnableCallable(func, afunc, name=func.__name__)
-
-
 def wire(nodes: AgentNodes) -> StateGraph:
     """The nodes and the routes between them (see the module docstring)."""
-    finisher = Finisher(nodes)
     graph = StateGraph(AgentState, input_schema=AgentInput)
-    graph.add_node("start", _node(nodes.start))
-    graph.add_node("plan", _node(nodes.plan, nodes.aplan))
-    graph.add_node("model", _node(nodes.model, nodes.amodel))
-    graph.add_node("validate", _node(nodes.validate))
-    graph.add_node("approve", _node(nodes.approve))
-    graph.add_node("tools", _node(nodes.tools, nodes.atools))
-    graph.add_node("finish", _node(finisher.finish, finisher.afinish))
+    graph.add_node("start", plain(nodes.start))
+    graph.add_node("plan", node(nodes.plan))
+    graph.add_node("compact", node(nodes.compact))
+    graph.add_node("model", node(nodes.model))
+    graph.add_node("approve", plain(nodes.approve))
+    graph.add_node("tools", node(nodes.tools))
+    graph.add_node("finish", node(Finisher(nodes).finish))
 
     graph.add_edge(START, "start")
     graph.add_conditional_edges("start", nodes.route_start, ["plan", "model"])
     graph.add_edge("plan", "model")
-    graph.add_conditional_edges("model", nodes.route_model, ["validate", "finish"])
-    graph.add_conditional_edges("validate", nodes.route_validate, ["approve", "tools", "model", "finish"])
+    graph.add_edge("compact", "model")
+    graph.add_conditional_edges("model", nodes.route_model, ["approve", "tools", "compact", "model", "finish"])
     graph.add_conditional_edges("approve", nodes.route_approve, ["tools", "model"])
-    graph.add_conditional_edges("tools", nodes.route_tools, ["plan", "model"])
+    graph.add_conditional_edges("tools", nodes.route_tools, ["plan", "compact", "model"])
     graph.add_edge("finish", END)
     return graph
 
@@ -122,7 +97,7 @@ def build_agent(
     *,
     checkpointer: BaseCheckpointSaver | Literal[False] | None = None,
     store: BaseStore | None = None,
-    settings: Settings | None = None,
+    settings: GraphSettings | None = None,
     bounds: Bounds | None = None,
     pricing: Pricing | None = None,
     system_prompt: str = SYSTEM_PROMPT,
@@ -144,7 +119,7 @@ def build_agent(
     """
     from graphs.llm import chat_model_from_settings, effective_settings, fallback_from_settings
 
-    settings = settings or Settings()
+    settings = settings or GraphSettings()
     if model is None:  # the model file's prices and window apply to the model it describes
         settings = effective_settings(settings)
         model = chat_model_from_settings(settings)
@@ -154,6 +129,7 @@ def build_agent(
     if checkpointer is None:
         checkpointer = open_checkpointer(url)
     target = target_of(checkpointer or None)
+    context = strategy_class(settings.context_strategy).from_settings(settings, store=store, embeddings=embeddings)
     cfg = NodeConfig(
         model=model,
         tools={t.name: t for t in tool_list},
@@ -162,21 +138,14 @@ def build_agent(
         planning=settings.planning,
         tool_timeout=settings.tool_timeout,
         tool_result_chars=settings.tool_result_chars,
-        strategy=settings.context_strategy,
-        keep_rounds=settings.context_rounds,
-        window=settings.context_window,
-        threshold=settings.summary_threshold,
-        recall_k=settings.recall_k,
-        recall=_recall(settings, store, url, embeddings),
+        context=context,
         system_prompt=system_prompt,
         summary_model=summary_model,
         fallback=fallback,
         ledger=ledger_for(target),
     )
     graph = wire(AgentNodes(cfg))
-    compiled = graph.compile(
-        checkpointer=checkpointer or None, store=cfg.recall.store if cfg.recall else store, name=name
-    )
+    compiled = graph.compile(checkpointer=checkpointer or None, store=context.store or store, name=name)
     run_lock = RunLock(locks_for(target), wait=settings.thread_wait if thread_wait is None else thread_wait)
     # A backstop only: each loop passes model/validate/tools, and the bounds stop far earlier.
     backstop = 10 * (cfg.bounds.max_model_calls + cfg.bounds.max_validation_retries) + 50

@@ -1,39 +1,55 @@
-"""Fit a long conversation into the model's context window.
+"""Fit a long conversation into the model's context window: one strategy object per way of doing it.
 
-The thread keeps every message (it is the record a user reads back); only
-the *prompt* is cut.  The unit of cutting is the round — a user message and
+The thread keeps every message (it is the record a user reads back); only the
+*prompt* is cut.  The unit of cutting is the round — a user message and
 everything up to the next one — so a tool call is never separated from its
-result.  Strategies:
+result.  A strategy does three things (:class:`ContextStrategy`):
 
-* ``all``: every round since the last summary.
-* ``last_rounds``: the last N rounds.
-* ``summary``: when the prompt passes a share of the window, the oldest half
-  of the rounds is folded into a model-written summary (kept in the state).
-* ``recall``: the last N rounds plus the earlier rounds most similar to the
-  task, retrieved from a LangGraph store.
+* ``prompt``: the messages of the next model call, under budget;
+* ``compaction``: when the thread needs folding before that call, the request
+  whose answer becomes the new summary (the ``compact`` node makes the call);
+* ``remember``: note a finished round (for strategies that recall).
 
-Whatever the strategy, a prompt still over budget loses its oldest rounds,
-never the current one.
+Strategies are registered by name in :data:`STRATEGIES`, which the builder and
+the CLI both read.  Adding one is its class and one line there.  This module
+imports no LangChain at import time: the CLI reads the table to build ``--help``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage, ToolMessage
-from langchain_core.messages.utils import count_tokens_approximately
+if TYPE_CHECKING:
+    from langchain_core.messages import AnyMessage, SystemMessage
+    from langchain_core.runnables import RunnableConfig
 
-Strategy = Literal["all", "last_rounds", "summary", "recall"]
+    from graphs.state import AgentState
 
-SUMMARY_PROMPT = (
-    "Summarise the conversation below for your own later use: the user's goals, the facts found "
-    "(numbers, names, results of tools), decisions and open questions. Be brief and concrete; "
-    "keep it under 200 words. Reply with the summary only."
+STRATEGIES: dict[str, str] = {
+    "all": "graphs.context:AllRounds",
+    "last_rounds": "graphs.context:LastRounds",
+    "summary": "graphs.summary:Summary",
+    "recall": "graphs.recall:Recall",
+}
+INTERRUPTED = (
+    "No result: the run was interrupted before this call's result was recorded, "
+    "so it may or may not have run. Check before repeating anything it changes."
 )
 
 
+def strategy_class(name: str) -> type[ContextStrategy]:
+    """The class registered under ``name``; a ValueError naming the known ones otherwise."""
+    if name not in STRATEGIES:
+        raise ValueError(f"unknown context strategy {name!r}; known: {', '.join(STRATEGIES)}")
+    module, _, attr = STRATEGIES[name].partition(":")
+    return getattr(import_module(module), attr)
+
+
 def count_tokens(messages: Sequence[AnyMessage]) -> int:
+    from langchain_core.messages.utils import count_tokens_approximately
+
     return count_tokens_approximately(list(messages)) if messages else 0
 
 
@@ -41,7 +57,7 @@ def split_rounds(messages: Sequence[AnyMessage]) -> list[list[AnyMessage]]:
     """Rounds start at each human message; anything before the first is its own round."""
     rounds: list[list[AnyMessage]] = []
     for message in messages:
-        if isinstance(message, HumanMessage) or not rounds:
+        if message.type == "human" or not rounds:
             rounds.append([])
         rounds[-1].append(message)
     return rounds
@@ -59,32 +75,6 @@ def fit_rounds(rounds: list[list[AnyMessage]], budget: int, fixed_tokens: int = 
     return kept
 
 
-def select_rounds(rounds: list[list[AnyMessage]], strategy: Strategy, keep_rounds: int) -> list[list[AnyMessage]]:
-    """The rounds a strategy puts verbatim into the prompt (before the budget cut)."""
-    if strategy in ("last_rounds", "recall"):
-        return rounds[-keep_rounds:]
-    return rounds
-
-
-def summary_split(messages: Sequence[AnyMessage], start: int) -> int | None:
-    """Index up to which the oldest half of the rounds after ``start`` is summarised.
-
-    None when there are fewer than two rounds to split: the current round is
-    never summarised away.
-    """
-    rounds = split_rounds(messages[start:])
-    if len(rounds) < 2:
-        return None
-    half = max(1, len(rounds) // 2)
-    return start + sum(len(r) for r in rounds[:half])
-
-
-INTERRUPTED = (
-    "No result: the run was interrupted before this call's result was recorded, "
-    "so it may or may not have run. Check before repeating anything it changes."
-)
-
-
 def close_open_calls(messages: Sequence[AnyMessage]) -> list[AnyMessage]:
     """The prompt with an "outcome unknown" result after every tool call left unanswered.
 
@@ -92,6 +82,8 @@ def close_open_calls(messages: Sequence[AnyMessage]) -> list[AnyMessage]:
     without its result in the thread; providers refuse such a history.  The
     stored thread keeps what really happened; only the prompt is completed.
     """
+    from langchain_core.messages import ToolMessage
+
     out: list[AnyMessage] = []
     open_calls: list[dict] = []
 
@@ -102,8 +94,8 @@ def close_open_calls(messages: Sequence[AnyMessage]) -> list[AnyMessage]:
         open_calls.clear()
 
     for message in messages:
-        if isinstance(message, ToolMessage):
-            open_calls[:] = [c for c in open_calls if c["id"] != message.tool_call_id]
+        if message.type == "tool":
+            open_calls[:] = [c for c in open_calls if c["id"] != message.tool_call_id]  # type: ignore[attr-defined]
         else:
             close()
             open_calls.extend(getattr(message, "tool_calls", None) or [])
@@ -112,27 +104,84 @@ def close_open_calls(messages: Sequence[AnyMessage]) -> list[AnyMessage]:
     return out
 
 
-def render_for_summary(previous: str, messages: Sequence[AnyMessage]) -> list[AnyMessage]:
-    lines = [f"Earlier summary: {previous}"] if previous else []
-    for message in messages:
-        text = message.text if hasattr(message, "text") else str(message.content)
-        calls = getattr(message, "tool_calls", None)
-        if calls:
-            text += " " + "; ".join(f"[called {c['name']}({c['args']})]" for c in calls)
-        lines.append(f"{message.type}: {text[:2000]}")
-    return [SystemMessage(SUMMARY_PROMPT), HumanMessage("\n".join(lines))]
+class ContextStrategy:
+    """Every round since the last summary, cut to the budget only when over it (the base behaviour).
+
+    Subclasses change which rounds are kept (:meth:`select`), what the system
+    message carries (:meth:`system_notes`), whether the thread needs folding
+    (:meth:`compaction`) and what is kept of a finished round (:meth:`remember`).
+    """
+
+    name = "base"
+    fits = True  # cut the oldest rounds when the prompt passes the budget
+
+    def __init__(self, *, window: int = 32_000, threshold: float = 0.7, rounds: int = 8, **_: Any) -> None:
+        self.window, self.threshold, self.rounds = window, threshold, rounds
+
+    @classmethod
+    def from_settings(cls, settings: Any, **resources: Any) -> ContextStrategy:
+        return cls(window=settings.context_window, threshold=settings.summary_threshold, rounds=settings.context_rounds)
+
+    @property
+    def budget(self) -> int:
+        return int(self.window * self.threshold)
+
+    @property
+    def store(self) -> Any:
+        """A LangGraph store the graph must be compiled with, if the strategy keeps one."""
+        return None
+
+    def select(self, rounds: list[list[AnyMessage]]) -> list[list[AnyMessage]]:
+        return rounds
+
+    def system_notes(self, state: AgentState, config: RunnableConfig, kept: set[str]) -> list[str]:
+        return []
+
+    def prompt(self, state: AgentState, config: RunnableConfig, system_parts: list[str]) -> list[AnyMessage]:
+        """The system message (the given parts, then this strategy's notes) and the rounds kept."""
+        from langchain_core.messages import SystemMessage
+
+        rounds = self.select(split_rounds(state.get("messages", [])[state.get("summary_upto", 0) :]))
+        kept = {r[0].id for r in rounds if r and r[0].type == "human" and r[0].id}
+        system: SystemMessage = SystemMessage("\n\n".join([*system_parts, *self.system_notes(state, config, kept)]))
+        if self.fits:
+            rounds = fit_rounds(rounds, self.budget, count_tokens([system]))
+        return [system, *close_open_calls(flatten(rounds))]
+
+    def compaction(self, state: AgentState, system_parts: list[str]) -> tuple[int, list[AnyMessage]] | None:
+        """Where to fold the thread and the request that writes the summary, or None."""
+        return None
+
+    def remember(self, state: AgentState, config: RunnableConfig, answer: str) -> None:
+        return None
+
+
+class AllRounds(ContextStrategy):
+    """``all``: every round since the last summary, never cut."""
+
+    name = "all"
+    fits = False
+
+
+class LastRounds(ContextStrategy):
+    """``last_rounds``: the last N rounds, cut further to the budget if needed."""
+
+    name = "last_rounds"
+
+    def select(self, rounds: list[list[AnyMessage]]) -> list[list[AnyMessage]]:
+        return rounds[-self.rounds :]
 
 
 __all__ = [
     "INTERRUPTED",
-    "SUMMARY_PROMPT",
+    "STRATEGIES",
+    "AllRounds",
+    "ContextStrategy",
+    "LastRounds",
     "close_open_calls",
-    "Strategy",
     "count_tokens",
     "fit_rounds",
     "flatten",
-    "render_for_summary",
-    "select_rounds",
     "split_rounds",
-    "summary_split",
+    "strategy_class",
 ]

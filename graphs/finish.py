@@ -9,16 +9,16 @@ call left open gets a closing message so the thread can go on.
 
 from __future__ import annotations
 
-from typing import Any
-
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 
 from graphs import planning
+from graphs.background import OutOfTime
 from graphs.bounds import EXPLAIN, MODEL_STILL_AVAILABLE
-from graphs.nodes import FINAL_TAG, AgentNodes, current_task, emit, last_ai, thread_id, unanswered_calls
+from graphs.flow import Flow, ModelCall
+from graphs.messages import emit, last_ai, unanswered_calls
+from graphs.nodes import FINAL_TAG, AgentNodes, degraded
 from graphs.state import AgentState
-from graphs.usage import add_usage
 
 FINAL_NOTE = (
     "[agent note] The run must stop now: {why}. Do not call tools. Answer the task from the "
@@ -29,11 +29,8 @@ FINAL_NOTE = (
 def gathered(state: AgentState, limit: int = 6) -> str:
     """The run's tool results, one line each, for an answer composed without the model."""
     messages = state.get("messages", [])
-    start = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0)
-    lines = []
-    for message in messages[start:]:
-        if isinstance(message, ToolMessage) and message.status != "error":
-            lines.append(f"- {message.name}: {message.text[:400]}")
+    start = max((i for i, m in enumerate(messages) if m.type == "human"), default=0)
+    lines = [f"- {m.name}: {m.text[:400]}" for m in messages[start:] if m.type == "tool" and m.status != "error"]
     return "\n".join(lines[-limit:])
 
 
@@ -45,8 +42,16 @@ def composed_answer(state: AgentState, reason: str, detail: str = "") -> str:
     return text + (f"\nWhat I gathered so far:\n{found}" if found else "\nI had not gathered any results yet.")
 
 
-def _final(config: RunnableConfig) -> RunnableConfig:
-    return {**config, "tags": [*(config.get("tags") or []), FINAL_TAG]}
+def _closing(state: AgentState, reason: str) -> list[AnyMessage]:
+    return [
+        ToolMessage(
+            content=f"Not run: the run stopped ({EXPLAIN.get(reason, reason)}).",
+            tool_call_id=c["id"],
+            name=c["name"],
+            status="error",
+        )
+        for c in unanswered_calls(state.get("messages", []))
+    ]
 
 
 class Finisher:
@@ -58,71 +63,43 @@ class Finisher:
     def _final_request(self, state: AgentState, config: RunnableConfig, reason: str) -> list[AnyMessage] | None:
         if reason not in MODEL_STILL_AVAILABLE or self.nodes.cfg.bounds.before_model_call(state.get("stats", {})):
             return None
-        prompt = self.nodes._prompt(state, config)
+        prompt = self.nodes.cfg.context.prompt(state, config, self.nodes.system_parts(state))
         return [*prompt, HumanMessage(FINAL_NOTE.format(why=EXPLAIN.get(reason, reason)))]
 
-    def _closing(self, state: AgentState, reason: str) -> list[AnyMessage]:
-        return [
-            ToolMessage(
-                content=f"Not run: the run stopped ({EXPLAIN.get(reason, reason)}).",
-                tool_call_id=c["id"],
-                name=c["name"],
-                status="error",
-            )
-            for c in unanswered_calls(state.get("messages", []))
-        ]
-
-    def _result(self, state: AgentState, config: RunnableConfig, reason: str, final: Any) -> dict[str, Any]:
-        messages: list[AnyMessage] = self._closing(state, reason)
+    def finish(self, state: AgentState, config: RunnableConfig) -> Flow:
+        reason = state.get("stop_reason") or "answered"
         stats = dict(state.get("stats", {}))
+        messages: list[AnyMessage] = _closing(state, reason)
         if reason == "answered":
             _, ai = last_ai(state.get("messages", []))
             answer = ai.text.strip() if ai is not None else ""
+            if any(r.get("approved") is False for r in state.get("tool_log", [])):
+                reason = "denied"
             if cut := stats.get("cut_by"):  # the model answered, but a bound had refused some of its calls
                 reason = cut
                 answer += f"\n\n(Stopped early: {EXPLAIN.get(cut, cut)}; some of the work was not done.)"
         else:
-            if final is not None:
-                stats = add_usage(stats, final, self.nodes.cfg.pricing)  # type: ignore[arg-type]
-                stats["model_calls"] = stats.get("model_calls", 0) + 1
+            final = None
+            if (request := self._final_request(state, config, reason)) is not None:
+                tagged = {**config, "tags": [*(config.get("tags") or []), FINAL_TAG]}
+                try:
+                    final = yield ModelCall(self.nodes.cfg.model, request, tagged, max(5.0, self.nodes._seconds(stats)))
+                    stats = self.nodes._counted(stats, final, request)  # type: ignore[arg-type]
+                except (OutOfTime, *self.nodes.errors) as err:
+                    stats = degraded(stats, "finish", err)  # type: ignore[arg-type]
             text = final.text.strip() if isinstance(final, AIMessage) else ""
-            if text:
-                answer = f"{text}\n\n(Stopped early: {EXPLAIN.get(reason, reason)}.)"
-            else:
-                answer = composed_answer(state, reason, state.get("error", ""))
+            answer = (
+                f"{text}\n\n(Stopped early: {EXPLAIN.get(reason, reason)}.)"
+                if text
+                else composed_answer(state, reason, state.get("error", ""))
+            )
             messages.append(AIMessage(content=answer, response_metadata={"stop_reason": reason}))
-        plan = planning.close(state.get("plan") or [], reason == "answered")
-        self._remember(state, config, answer)
+        plan = planning.close(state.get("plan") or [], reason in ("answered", "denied"))
+        if plan:
+            emit({"type": "plan", "steps": plan})
+        self.nodes.cfg.context.remember(state, config, answer)
         emit({"type": "finish", "stop_reason": reason, "stats": stats})
         return {"messages": messages, "answer": answer, "stop_reason": reason, "plan": plan, "stats": stats}
 
-    def _remember(self, state: AgentState, config: RunnableConfig, answer: str) -> None:
-        recall = self.nodes.cfg.recall
-        if recall is None or self.nodes.cfg.strategy != "recall":
-            return
-        human = next((m for m in reversed(state.get("messages", [])) if isinstance(m, HumanMessage)), None)
-        key = (human.id if human is not None and human.id else None) or str(len(state.get("messages", [])))
-        recall.remember(thread_id(config), key, f"User: {current_task(state)}\nAssistant: {answer}")
 
-    def finish(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        reason = state.get("stop_reason") or "answered"
-        final = None
-        if (request := self._final_request(state, config, reason)) is not None:
-            try:
-                final = self.nodes.cfg.model.invoke(request, _final(config))
-            except Exception:
-                final = None
-        return self._result(state, config, reason, final)
-
-    async def afinish(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        reason = state.get("stop_reason") or "answered"
-        final = None
-        if (request := self._final_request(state, config, reason)) is not None:
-            try:
-                final = await self.nodes.cfg.model.ainvoke(request, _final(config))
-            except Exception:
-                final = None
-        return self._result(state, config, reason, final)
-
-
-__all__ = ["Finisher", "composed_answer", "gathered"]
+__all__ = ["FINAL_NOTE", "Finisher", "composed_answer", "gathered"]

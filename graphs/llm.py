@@ -27,9 +27,10 @@ from typing import Any, Literal
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from graphs.settings import GraphSettings as Settings
 from tools.base import describe_validation_error
 from tools.redact import strip_userinfo
-from tools.settings import Settings, UnsetVariable, env_value, expand_env
+from tools.settings import UnsetVariable, env_value, expand_env
 
 log = logging.getLogger(__name__)
 
@@ -296,6 +297,30 @@ def fallback_from_settings(settings: Settings) -> BaseChatModel | None:
     return build_chat_model(choice) if choice else None
 
 
+def provider_errors() -> tuple[type[BaseException], ...]:
+    """What a model provider raises when a call fails (network, HTTP status, a malformed reply).
+
+    Anything else a model raises is a bug, and is left to surface.
+    """
+    errors: list[type[BaseException]] = [ConnectionError, TimeoutError, ValueError]
+    try:
+        import openai
+
+        errors.append(openai.OpenAIError)
+    except ImportError:  # pragma: no cover - langchain-openai requires it
+        pass
+    try:
+        import httpx
+
+        errors.append(httpx.HTTPError)
+    except ImportError:  # pragma: no cover
+        pass
+    from langchain_core.exceptions import LangChainException
+
+    errors.append(LangChainException)
+    return tuple(errors)
+
+
 def endpoint_of(model: Any) -> str:
     """Where a model sends its requests, for error messages (never a key)."""
     for attr in ("api_base", "openai_api_base"):
@@ -319,4 +344,5 @@ __all__ = [
     "endpoint_of",
     "fallback_from_settings",
     "load_model_file",
+    "provider_errors",
 ]

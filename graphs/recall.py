@@ -23,6 +23,9 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from langgraph.store.base import BaseStore
 
+from graphs.context import LastRounds
+from graphs.messages import current_task, thread_of
+
 _WORD = re.compile(r"[a-z0-9]+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
@@ -102,4 +105,49 @@ def index_config(embeddings: Embeddings, dims: int) -> dict[str, Any]:
     return {"dims": dims, "embed": embeddings, "fields": ["text"]}
 
 
-__all__ = ["HashingEmbeddings", "RecallMemory", "cosine", "index_config"]
+class Recall(LastRounds):
+    """``recall``: the last N rounds, plus the earlier rounds most like the task (not already in the prompt)."""
+
+    name = "recall"
+
+    def __init__(self, memory: RecallMemory, *, k: int = 3, **options: Any) -> None:
+        super().__init__(**options)
+        self.memory, self.k = memory, k
+
+    @classmethod
+    def from_settings(cls, settings: Any, **resources: Any) -> Recall:
+        """Embeddings from ``resources``, the endpoint (``AGENT_EMBEDDING_MODEL``) or local hashing;
+        the given store, or one beside the checkpointer."""
+        from graphs.llm import embeddings_from_settings
+        from graphs.memory import open_store
+
+        embeddings = resources.get("embeddings") or embeddings_from_settings(settings) or HashingEmbeddings()
+        store = resources.get("store")
+        if store is None:
+            url = settings.resolved_checkpointer()
+            dims = len(embeddings.embed_query("dimension probe"))
+            store = open_store(url, index_config(embeddings, dims) if url.startswith("memory") else None)
+        return cls(
+            RecallMemory(store, embeddings),
+            k=settings.recall_k,
+            window=settings.context_window,
+            threshold=settings.summary_threshold,
+            rounds=settings.context_rounds,
+        )
+
+    @property
+    def store(self) -> BaseStore:
+        return self.memory.store
+
+    def system_notes(self, state: Any, config: Any, kept: set[str]) -> list[str]:
+        recalled = self.memory.recall(thread_of(config) or "default", current_task(state), self.k, exclude=kept)
+        return ["Earlier exchanges that may be relevant:\n" + "\n---\n".join(recalled)] if recalled else []
+
+    def remember(self, state: Any, config: Any, answer: str) -> None:
+        messages = state.get("messages", [])
+        human = next((m for m in reversed(messages) if m.type == "human"), None)
+        key = (human.id if human is not None and human.id else None) or str(len(messages))
+        self.memory.remember(thread_of(config) or "default", key, f"User: {current_task(state)}\nAssistant: {answer}")
+
+
+__all__ = ["HashingEmbeddings", "Recall", "RecallMemory", "cosine", "index_config"]

@@ -187,4 +187,10 @@ def extract_text_tool_calls(content: str, known: Collection[str]) -> tuple[list[
     return calls, rest.strip()
 
 
-__all__ = ["ArgumentsError", "extract_text_tool_calls", "parse_arguments"]
+def may_contain_calls(content: Any) -> bool:
+    """Whether message text could hold tool calls written out (worth the validation step)."""
+    text = content if isinstance(content, str) else ""
+    return "{" in text or "<tool_call>" in text or "<function=" in text
+
+
+__all__ = ["ArgumentsError", "extract_text_tool_calls", "may_contain_calls", "parse_arguments"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from langchain_core.messages import AnyMessage
 from langchain_core.messages.utils import convert_to_messages
@@ -71,13 +71,10 @@ class StepState(TypedDict):
 
 
 class RunStats(TypedDict, total=False):
-    """Counters of the current run (reset when a new task arrives)."""
+    """Counters of the current run (reset when a new task arrives); tool counts come from the tool log."""
 
     started_at: float
     model_calls: int
-    tool_calls: int
-    per_tool: dict[str, int]
-    call_counts: dict[str, int]  # signature of (tool, args) -> times run
     repeats: int
     validation_retries: int
     input_tokens: int
@@ -85,15 +82,21 @@ class RunStats(TypedDict, total=False):
     cost: float
     replans: int
     cut_by: str  # the first bound that refused a call the model asked for
+    degraded: int  # steps (plan, compact, finish) that went without the model after a provider error
+    fallback_calls: int  # model calls the fallback model answered
 
 
 class ToolRecord(TypedDict):
-    """One tool call of the run, as reported to callers (``--json``)."""
+    """One tool call of the run, as reported to callers (``--json``).
+
+    ``approved`` is there for calls that needed approval: False for a denied call, which did not run.
+    """
 
     id: str
     name: str
     args: dict[str, Any]
     ok: bool
+    approved: NotRequired[bool]
 
 
 class AgentState(TypedDict, total=False):

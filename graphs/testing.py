@@ -63,6 +63,14 @@ def structured(value: BaseModel) -> AIMessage:
     return call(type(value).__name__, **value.model_dump(mode="json"))
 
 
+class ScriptExhausted(AssertionError):
+    """The graph called the model more often than the script has replies: the test is wrong, loudly.
+
+    An AssertionError, not a provider error, so no node takes it for a failed
+    model call (it would end the run as ``model_error`` and hide the mistake).
+    """
+
+
 class ScriptedModel(LocalChatModel):
     """Replays scripted replies in order; fails loudly when the script runs out."""
 
@@ -92,7 +100,10 @@ class ScriptedModel(LocalChatModel):
     def reply(self, messages: list[BaseMessage], tools: list[dict[str, Any]] | None) -> AIMessage:
         with self._lock:
             if self._position >= len(self.replies) and not (self.cycle and self.replies):
-                raise RuntimeError(f"ScriptedModel ran out of replies after {self._position} calls")
+                raise ScriptExhausted(
+                    f"ScriptedModel ran out of replies after {self._position} calls; the last prompt ended with: "
+                    f"{messages[-1].type if messages else 'nothing'}: {messages[-1].text[:200] if messages else ''}"
+                )
             reply = self.replies[self._position % len(self.replies)]
             self._position += 1
             self.prompts.append(list(messages))
@@ -113,4 +124,4 @@ class ScriptedModel(LocalChatModel):
         return message
 
 
-__all__ = ["ScriptedModel", "answer", "call", "calls", "raw_call", "structured"]
+__all__ = ["ScriptExhausted", "ScriptedModel", "answer", "call", "calls", "raw_call", "structured"]

@@ -20,6 +20,7 @@ from langchain_core.tools import BaseTool
 
 from graphs.background import MAX_THREADS, wait
 from graphs.background import start as _in_thread
+from tools.base import hints_of
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -69,8 +70,8 @@ def _error(call: ToolCall, text: str) -> ToolMessage:
 
 
 def _timeout_for(tool: BaseTool, default: float, limit: float) -> float:
-    own = (tool.metadata or {}).get("timeout")
-    return max(0.01, min(float(own) if own else default, limit))
+    own = hints_of(tool).timeout
+    return max(0.01, min(own or default, limit))
 
 
 async def arun_calls(

@@ -18,17 +18,11 @@ from langchain_core.messages import AIMessage, ToolCall, ToolMessage
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ValidationError
 
-from graphs.bounds import Bounds, StopReason
+from graphs.bounds import Bounds, StopReason, ToolUsage, call_signature
 from graphs.repair import ArgumentsError, extract_text_tool_calls, parse_arguments
-from graphs.state import RunStats
-from tools.base import describe_validation_error
+from tools.base import describe_validation_error, hints_of
 
 MAX_SCHEMA_CHARS = 1500
-
-
-def call_signature(name: str, args: Mapping[str, Any]) -> str:
-    """Identifies 'the same call': tool name plus canonical JSON of its arguments."""
-    return name + ":" + json.dumps(args, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def schema_of(tool: BaseTool) -> dict[str, Any]:
@@ -69,7 +63,7 @@ def check_arguments(tool: BaseTool, args: dict[str, Any]) -> str | None:
 
 
 def needs_approval(tool: BaseTool) -> bool:
-    return bool((tool.metadata or {}).get("destructive"))
+    return hints_of(tool).needs_approval
 
 
 @dataclass
@@ -82,7 +76,6 @@ class Verdict:
     approval: list[ToolCall] = field(default_factory=list)
     rejected: list[ToolMessage] = field(default_factory=list)
     reasons: list[StopReason] = field(default_factory=list)  # the bound behind each rejection
-    counters: dict[str, Any] = field(default_factory=dict)  # tool_calls, per_tool, call_counts after this batch
 
 
 def _collect_calls(message: AIMessage, known: Mapping[str, BaseTool]) -> tuple[list[dict], AIMessage, bool]:
@@ -117,39 +110,32 @@ def _collect_calls(message: AIMessage, known: Mapping[str, BaseTool]) -> tuple[l
     return calls, message, changed
 
 
-def validate_calls(message: AIMessage, tools: Mapping[str, BaseTool], stats: RunStats, bounds: Bounds) -> Verdict:
-    """Decide, for each call of ``message``, to run it, ask for approval, or reject it."""
-    calls, message, changed = _collect_calls(message, tools)
-    per_tool = dict(stats.get("per_tool", {}))
-    counts = dict(stats.get("call_counts", {}))
-    total = stats.get("tool_calls", 0)
-    verdict = Verdict(message=message)
+def _problem(call: dict, tool: BaseTool | None, tools: Mapping[str, BaseTool]) -> str | None:
+    """What is wrong with a call before any bound is considered, or None."""
+    name, args = call["name"], call["args"]
+    if tool is None:
+        return f"there is no tool named {name!r}. Available tools: {', '.join(sorted(tools)) or 'none'}."
+    if "error" in call:
+        return f"{call['error']}. {_schema_hint(tool)}"
+    if (schema_problem := check_arguments(tool, args)) is not None:
+        return f"invalid arguments for {name}: {schema_problem}. {_schema_hint(tool)}"
+    return None
 
+
+def validate_calls(message: AIMessage, tools: Mapping[str, BaseTool], usage: ToolUsage, bounds: Bounds) -> Verdict:
+    """Decide, for each call of ``message``, to run it, ask for approval, or reject it.
+
+    ``usage`` counts the calls that ran before this message; calls accepted here are added to it.
+    """
+    calls, message, changed = _collect_calls(message, tools)
+    verdict = Verdict(message=message)
     for call in calls:
         name, args = call["name"], call["args"]
         tool = tools.get(name)
-        problem: str | None = None
         reason: StopReason = "validation_retries"
-        if tool is None:
-            problem = f"there is no tool named {name!r}. Available tools: {', '.join(sorted(tools)) or 'none'}."
-        elif "error" in call:
-            problem = f"{call['error']}. {_schema_hint(tool)}"
-        elif (schema_problem := check_arguments(tool, args)) is not None:
-            problem = f"invalid arguments for {name}: {schema_problem}. {_schema_hint(tool)}"
-        elif total >= bounds.max_tool_calls:
-            problem, reason = (
-                f"the run has used all {bounds.max_tool_calls} tool calls; answer with what you have.",
-                "tool_calls",
-            )
-        elif per_tool.get(name, 0) >= bounds.max_calls_per_tool:
-            problem = f"{name} has been called {per_tool[name]} times, its limit for this run; use what it returned."
-            reason = "calls_per_tool"
-        elif counts.get(sig := call_signature(name, args), 0) >= bounds.max_repeats:
-            problem = (
-                f"this exact call of {name} already ran {counts[sig]} times; its result is above. "
-                "Use that result, or call with different arguments."
-            )
-            reason = "repeated_calls"
+        problem = _problem(call, tool, tools)
+        if problem is None and (refusal := bounds.before_tool_call(name, args, usage)) is not None:
+            reason, problem = refusal
         if problem is not None:
             verdict.rejected.append(
                 ToolMessage(
@@ -158,12 +144,9 @@ def validate_calls(message: AIMessage, tools: Mapping[str, BaseTool], stats: Run
             )
             verdict.reasons.append(reason)
             continue
-        total += 1
-        per_tool[name] = per_tool.get(name, 0) + 1
-        counts[sig] = counts.get(sig, 0) + 1
+        usage.add(name, args)
         tool_call = ToolCall(name=name, args=args, id=call["id"], type="tool_call")
-        (verdict.approval if needs_approval(tool) else verdict.runnable).append(tool_call)
-
+        (verdict.approval if needs_approval(tool) else verdict.runnable).append(tool_call)  # type: ignore[arg-type]
     if changed:
         verdict.message = message.model_copy(
             update={
@@ -172,7 +155,6 @@ def validate_calls(message: AIMessage, tools: Mapping[str, BaseTool], stats: Run
             }
         )
     verdict.changed = changed
-    verdict.counters = {"tool_calls": total, "per_tool": per_tool, "call_counts": counts}
     return verdict
 
 

@@ -7,7 +7,7 @@ from tools.registry import FAMILIES
 
 
 def main() -> None:
-    main_for("all", FAMILIES)
+    main_for("all", tuple(FAMILIES))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Command line of every server: parse flags, read the settings, serve stdio or HTTP.
 
-Settings come from ``AGENT_*`` variables and ``.env`` (:class:`~tools.settings.Settings`);
+Settings come from ``AGENT_*`` variables and ``.env`` (:class:`ServerSettings`);
 flags override them.  The bearer token has no flag on purpose: a command line
 is visible to every user of the machine (``ps``), the environment is not.
 The bounds on what clients may take (tool calls at once, connections, request
@@ -22,11 +22,13 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from pydantic import Field, SecretStr
+
 from mcp_servers.limits import ServerLimits
 from mcp_servers.running import ToolSlots
 from tools.base import ToolError
 from tools.registry import FAMILIES, family_specs
-from tools.settings import Settings
+from tools.settings import ToolSettings
 
 if TYPE_CHECKING:
     from mcp.server import Server
@@ -115,13 +117,21 @@ def configure_logging(level: str) -> None:
     logging.captureWarnings(True)
 
 
-def load_settings(args: argparse.Namespace) -> Settings:
+class ServerSettings(ToolSettings):
+    """The tools' settings and the bearer token our HTTP servers require (``AGENT_MCP_TOKEN``)."""
+
+    mcp_token: SecretStr | None = Field(
+        default=None, description="Bearer token our MCP HTTP servers require (always when bound beyond loopback)."
+    )
+
+
+def load_settings(args: argparse.Namespace) -> ServerSettings:
     overrides: dict[str, Any] = {}
     if getattr(args, "database_url", None):
         overrides["database_url"] = args.database_url
     if getattr(args, "database_write", None) is not None:
         overrides["database_write"] = args.database_write
-    return Settings(**overrides)
+    return ServerSettings(**overrides)
 
 
 def one_line(err: ValueError) -> str:

@@ -25,7 +25,7 @@ site gets, so one client can vary the rest at will); it is the socket's peer,
 never a forwarded header.  A session over a bound does not lock anyone out:
 the least recently used idle session (of that address, else of any) is ended
 to make room; see :mod:`mcp_servers.http_sessions`.  The token (``AGENT_MCP_TOKEN``) lives in
-:class:`tools.settings.Settings` with the other secrets; this model ignores it.
+:class:`mcp_servers.cli.ServerSettings` with the tools' settings; this model ignores it.
 """
 
 from __future__ import annotations

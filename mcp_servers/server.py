@@ -39,16 +39,6 @@ logger = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 0.5
 """Seconds between progress notifications while a tool runs (when the client asked for progress)."""
 
-TITLES = {
-    "calculator": "Calculator",
-    "prime_check": "Prime check",
-    "web_search": "Web search",
-    "db_list_tables": "List database tables",
-    "db_describe_table": "Describe a database table",
-    "db_query": "Query the database (read-only)",
-    "db_execute": "Change the database",
-}
-
 
 def package_version() -> str:
     try:
@@ -58,7 +48,7 @@ def package_version() -> str:
 
 
 def tool_title(spec: ToolSpec) -> str:
-    return TITLES.get(spec.name, spec.name.replace("_", " ").capitalize())
+    return spec.hints.title or spec.name.replace("_", " ").capitalize()
 
 
 def input_schema(spec: ToolSpec) -> dict[str, Any]:
@@ -173,7 +163,7 @@ class ToolHandlers:
                 dict(params.arguments or {}),
                 name=spec.name,
                 slots=self.slots,
-                timeout=spec.timeout,
+                timeout=spec.hints.timeout,
                 on_tick=progress.tick if progress.wanted else None,
                 interval=PROGRESS_INTERVAL,
             )
@@ -182,7 +172,7 @@ class ToolHandlers:
             result = error_result(err)
         except TimeoutError:
             result = error_result(
-                ToolError(f"{spec.name} took longer than {spec.timeout:g} s and was abandoned", code="timeout")
+                ToolError(f"{spec.name} took longer than {spec.hints.timeout:g} s and was abandoned", code="timeout")
             )
         except anyio.get_cancelled_exc_class():
             # The worker thread (and any sandbox process) finishes on its own, bounded by its own timeout.

@@ -20,10 +20,10 @@ from pathlib import Path
 from langchain_core.messages import HumanMessage
 from langchain_core.tools import tool
 
+from agent.settings import Settings
 from graphs.builder import build_agent
 from graphs.memory import open_checkpointer
 from graphs.testing import ScriptedModel, answer, call
-from tools.settings import Settings
 
 
 @tool

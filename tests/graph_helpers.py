@@ -8,8 +8,8 @@ from typing import Any
 
 from langchain_core.tools import StructuredTool, tool
 
+from agent.settings import Settings
 from graphs.builder import build_agent
-from tools.settings import Settings
 
 
 @tool

@@ -447,7 +447,7 @@ def test_spec():
     spec = calculator_spec(timeout=2.0)
     assert spec.name == "calculator"
     assert spec.hints.read_only and not spec.hints.destructive and spec.hints.idempotent and not spec.hints.open_world
-    assert spec.timeout is not None and spec.timeout > 2.0
+    assert spec.hints.timeout is not None and spec.hints.timeout > 2.0
     assert "sqrt(2)*pi" in spec.description
 
 

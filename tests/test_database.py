@@ -122,8 +122,10 @@ def test_specs_names_hints_and_timeouts(demo):
     read_only = database_specs(str(demo), row_limit=50, timeout=2.0)
     assert [s.name for s in read_only] == ["db_list_tables", "db_describe_table", "db_query"]
     for spec in read_only:
-        assert spec.hints == ToolHints(read_only=True, destructive=False, idempotent=True, open_world=False)
-        assert spec.timeout is not None and spec.timeout > 2.0
+        assert (spec.hints.read_only, spec.hints.destructive, spec.hints.idempotent, spec.hints.open_world) == (
+            True, False, True, False
+        )
+        assert spec.hints.timeout is not None and spec.hints.timeout > 2.0 and spec.hints.title
         assert "SQLite" in spec.description
     query = read_only[2]
     assert "read-only" in query.description and "50 rows" in query.description
@@ -134,8 +136,10 @@ def test_specs_names_hints_and_timeouts(demo):
 
     writable = tools(demo, allow_write=True)
     assert set(writable) == {"db_list_tables", "db_describe_table", "db_query", "db_execute"}
-    assert writable["db_execute"].hints == ToolHints(
-        read_only=False, destructive=True, idempotent=False, open_world=False
+    hints = writable["db_execute"].hints
+    assert hints.needs_approval and not hints.idempotent and hints.title == "Change the database"
+    assert hints == ToolHints(
+        read_only=False, destructive=True, idempotent=False, open_world=False, timeout=hints.timeout, title=hints.title
     )
     assert writable["db_query"].hints.read_only
 
@@ -582,8 +586,8 @@ def test_execute_refusals_and_rollbacks(chinook, tmp_path):
 
 
 def test_registry_builds_the_demo_database(tmp_path):
+    from agent.settings import Settings
     from tools.registry import family_specs
-    from tools.settings import Settings
 
     specs = {s.name: s for s in family_specs("database", Settings())}
     assert set(specs) == {"db_list_tables", "db_describe_table", "db_query"}

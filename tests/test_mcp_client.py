@@ -20,8 +20,8 @@ from agent.mcp import close_all, configured_tools
 from agent.mcp.client import MCPToolbox
 from agent.mcp.config import MCPConfigError, ServerConfig, load_config
 from agent.mcp.tools import tool_name
+from agent.settings import Settings
 from graphs.testing import ScriptedModel, answer, call
-from tools.settings import Settings
 
 SERVER = str(Path(__file__).with_name("mcp_test_server.py"))
 STDIO = ServerConfig(command=sys.executable, args=[SERVER])

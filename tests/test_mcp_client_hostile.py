@@ -216,7 +216,7 @@ def test_server_names_cannot_escape_the_log_directory(tmp_path):
 def test_prestart_returns_at_once_and_startup_is_counted_from_it(tmp_path):
     from agent.mcp import close_all, configured_tools, prestart
     from agent.mcp.config import MCPConfigError
-    from tools.settings import Settings
+    from agent.settings import Settings
 
     home = tmp_path / "home"
     home.mkdir()

@@ -28,8 +28,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp_helpers import OLD_CLIENT, HttpServer, count_lines, server_env, stdio_env, wait_for_line
 
+from agent.settings import Settings
 from tools.registry import tools_by_name
-from tools.settings import Settings
 
 SEMIPRIME = "3173126578369279394610431051049001108453286564736305554974385667"  # (2^100+277)(3^70+...): hard
 SLOW = {"AGENT_PRIME_FACTOR_TIMEOUT": "20"}  # factoring SEMIPRIME runs 20 s: long enough to cancel

@@ -11,6 +11,7 @@ from graph_helpers import add, agent
 from langchain_core.messages import AIMessage, HumanMessage
 from pydantic import SecretStr
 
+from agent.settings import Settings
 from graphs.llm import (
     ModelChoice,
     ModelConfigError,
@@ -19,7 +20,6 @@ from graphs.llm import (
     effective_settings,
     load_model_file,
 )
-from tools.settings import Settings
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import sqlite3
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
+from agent.settings import Settings
 from graphs.builder import build_agent
 from graphs.offline import BANNER_EN, BANNER_ZH, OfflineModel, resolve_tool
 from graphs.offline.understand import understand
-from tools.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from agent.settings import Settings
 from graphs.builder import build_agent
 from graphs.testing import ScriptedModel
 from tools.registry import langchain_tools
-from tools.settings import Settings
 
 SNAPSHOTS = Path(__file__).with_name("snapshots")
 

@@ -245,7 +245,9 @@ def test_a_call_id_reused_by_a_later_message_is_not_mistaken_for_a_recorded_call
     from langgraph.types import Command
 
     ERASED.clear()
-    model = ScriptedModel([call("erase", id="call_0", table="a"), "erased a", call("erase", id="call_0", table="b"), "b"])
+    model = ScriptedModel(
+        [call("erase", id="call_0", table="a"), "erased a", call("erase", id="call_0", table="b"), "b"]
+    )
     graph = agent(model, tools=[erase], checkpointer=open_checkpointer("memory:"))
     config = {"configurable": {"thread_id": "ids"}}
     for task in ("erase a", "erase b"):

@@ -13,10 +13,10 @@ import time
 import pytest
 from fake_openai import FakeOpenAI, Reply
 
+from agent.settings import Settings
 from graphs.builder import build_agent
 from graphs.llm import ModelChoice, build_chat_model
 from graphs.memory import open_checkpointer
-from tools.settings import Settings
 
 
 @pytest.fixture

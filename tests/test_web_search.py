@@ -328,7 +328,7 @@ def test_spec_metadata_and_langchain_tool():
     spec = web_search_spec(backend=backend, default_region="us-en")
     assert spec.name == "web_search"
     assert (spec.hints.read_only, spec.hints.idempotent, spec.hints.open_world) == (True, False, True)
-    assert spec.timeout is not None and spec.timeout >= backend.max_total_seconds
+    assert spec.hints.timeout is not None and spec.hints.timeout >= backend.max_total_seconds
     schema = WebSearchInput.model_json_schema()["properties"]
     assert schema["safesearch"]["enum"] == ["on", "moderate", "off"] and schema["max_results"]["maximum"] == 20
 

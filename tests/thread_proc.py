@@ -25,11 +25,11 @@ from langchain_core.messages import HumanMessage
 from langchain_core.tools import StructuredTool, tool
 from langgraph.types import Command
 
+from agent.settings import Settings
 from graphs.builder import build_agent
 from graphs.memory import open_checkpointer
 from graphs.run_lock import ThreadBusy
 from graphs.testing import ScriptedModel, answer, call
-from tools.settings import Settings
 
 
 @tool

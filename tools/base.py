@@ -60,12 +60,54 @@ def _rebuild_tool_error(message: str, code: ErrorCode) -> ToolError:
 
 @dataclass(frozen=True)
 class ToolHints:
-    """MCP tool annotations, stated truthfully for each tool."""
+    """A tool's policy, typed once: what it does to the world, how long it may take, what it is called.
+
+    The same hints become MCP annotations on our servers, LangChain tool metadata
+    for the graph (:meth:`to_metadata` / :func:`hints_of`), and are read back from
+    an MCP server's annotations by our client.
+    """
 
     read_only: bool = True
     destructive: bool = False
     idempotent: bool = True
     open_world: bool = False
+    timeout: float | None = None  # seconds the graph waits for one call; None: the run's default
+    title: str | None = None
+
+    @property
+    def needs_approval(self) -> bool:
+        """Destructive and not read-only: a person approves each call (annotations are only hints)."""
+        return self.destructive and not self.read_only
+
+    def to_metadata(self) -> dict[str, Any]:
+        return {
+            "read_only": self.read_only,
+            "destructive": self.destructive,
+            "idempotent": self.idempotent,
+            "open_world": self.open_world,
+            "timeout": self.timeout,
+            "title": self.title,
+        }
+
+    @classmethod
+    def from_metadata(cls, metadata: dict[str, Any] | None) -> ToolHints:
+        """Hints from LangChain tool metadata; a tool with none is taken as read-only, like plain functions."""
+        data = metadata or {}
+        destructive = bool(data.get("destructive"))
+        timeout = data.get("timeout")
+        return cls(
+            read_only=bool(data.get("read_only", not destructive)),
+            destructive=destructive,
+            idempotent=bool(data.get("idempotent", not destructive)),
+            open_world=bool(data.get("open_world", False)),
+            timeout=float(timeout) if timeout else None,
+            title=data.get("title"),
+        )
+
+
+def hints_of(tool: Any) -> ToolHints:
+    """The hints of a LangChain tool (read from its metadata)."""
+    return ToolHints.from_metadata(getattr(tool, "metadata", None))
 
 
 def describe_validation_error(err: ValidationError, template: str = "{where}: {msg}", whole: str = "arguments") -> str:
@@ -87,7 +129,6 @@ class ToolSpec(Generic[In, Out]):
     output_model: type[Out]
     func: Callable[[In], Out]
     hints: ToolHints = field(default_factory=ToolHints)
-    timeout: float | None = None  # seconds the graph waits for one call
 
     def parse(self, arguments: dict[str, Any]) -> In:
         """Validate raw arguments against the input model, as a :class:`ToolError`."""
@@ -135,14 +176,8 @@ class ToolSpec(Generic[In, Out]):
             handle_validation_error=lambda err: json.dumps(
                 ToolError(f"invalid arguments for {self.name}: {describe_validation_error(err)}").to_dict()
             ),
-            metadata={
-                "read_only": self.hints.read_only,
-                "destructive": self.hints.destructive,
-                "idempotent": self.hints.idempotent,
-                "open_world": self.hints.open_world,
-                "timeout": self.timeout,
-            },
+            metadata=self.hints.to_metadata(),
         )
 
 
-__all__ = ["ErrorCode", "ToolError", "ToolHints", "ToolSpec", "describe_validation_error"]
+__all__ = ["ErrorCode", "ToolError", "ToolHints", "ToolSpec", "describe_validation_error", "hints_of"]

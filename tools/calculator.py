@@ -137,8 +137,14 @@ def calculator_spec(*, timeout: float) -> ToolSpec[CalculatorInput, CalculatorRe
         input_model=CalculatorInput,
         output_model=CalculatorResult,
         func=partial(calculate, timeout=timeout),
-        hints=ToolHints(read_only=True, destructive=False, idempotent=True, open_world=False),
-        timeout=timeout + 2.0,  # a cold worker start costs up to a second or two
+        hints=ToolHints(
+            read_only=True,
+            destructive=False,
+            idempotent=True,
+            open_world=False,
+            title="Calculator",
+            timeout=timeout + 2.0,  # a cold worker start costs up to a second or two
+        ),
     )
 
 
@@ -289,6 +295,11 @@ def _fmt(number: Any, precision: int) -> str:
     return text.removesuffix(".0")
 
 
+def from_settings(settings: Any) -> list[ToolSpec]:
+    """The registry's builder: this family's tools, configured from the tool settings."""
+    return [calculator_spec(timeout=settings.calc_timeout)]
+
+
 __all__ = [
     "ALLOWED",
     "DESCRIPTION",
@@ -297,4 +308,5 @@ __all__ = [
     "Solution",
     "calculate",
     "calculator_spec",
+    "from_settings",
 ]

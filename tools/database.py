@@ -15,7 +15,8 @@ stays read-only either way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -148,8 +149,7 @@ def _list_tables_spec(tools: _Tools) -> ToolSpec:
         input_model=ListTablesInput,
         output_model=TableList,
         func=list_tables,
-        hints=READ_HINTS,
-        timeout=tools.call_timeout,
+        hints=replace(READ_HINTS, timeout=tools.call_timeout, title="List database tables"),
     )
 
 
@@ -164,8 +164,7 @@ def _describe_table_spec(tools: _Tools) -> ToolSpec:
         input_model=DescribeTableInput,
         output_model=TableDescription,
         func=describe_table,
-        hints=READ_HINTS,
-        timeout=tools.call_timeout,
+        hints=replace(READ_HINTS, timeout=tools.call_timeout, title="Describe a database table"),
     )
 
 
@@ -189,8 +188,7 @@ def _query_spec(tools: _Tools) -> ToolSpec:
         input_model=_query_input(dialect, row_limit),
         output_model=QueryResult,
         func=query,
-        hints=READ_HINTS,
-        timeout=tools.call_timeout,
+        hints=replace(READ_HINTS, timeout=tools.call_timeout, title="Query the database (read-only)"),
     )
 
 
@@ -207,9 +205,22 @@ def _execute_spec(tools: _Tools) -> ToolSpec:
         input_model=_execute_input(tools.dialect),
         output_model=ExecuteResult,
         func=execute,
-        hints=WRITE_HINTS,
-        timeout=tools.call_timeout,
+        hints=replace(WRITE_HINTS, timeout=tools.call_timeout, title="Change the database"),
     )
 
 
-__all__ = ["READ_HINTS", "WRITE_HINTS", "database_specs"]
+def from_settings(settings: Any) -> list[ToolSpec]:
+    """The registry's builder: this family's tools; the demo database is created when none is configured."""
+    if settings.database_url is None:
+        from tools.demo_db import ensure_demo_database
+
+        ensure_demo_database(settings.home / "demo.sqlite")
+    return database_specs(
+        settings.resolved_database_url(),
+        allow_write=settings.database_write,
+        row_limit=settings.database_row_limit,
+        timeout=settings.database_timeout,
+    )
+
+
+__all__ = ["READ_HINTS", "WRITE_HINTS", "database_specs", "from_settings"]

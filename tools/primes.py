@@ -343,9 +343,20 @@ def prime_spec(
         input_model=PrimeInput,
         output_model=PrimeResult,
         func=run,
-        hints=ToolHints(read_only=True, destructive=False, idempotent=True, open_world=False),
-        timeout=2 * test_timeout + 3 * factor_timeout + 10,  # test n, test a cofactor, factor, neighbours
+        hints=ToolHints(
+            read_only=True,
+            destructive=False,
+            idempotent=True,
+            open_world=False,
+            title="Prime check",
+            timeout=2 * test_timeout + 3 * factor_timeout + 10,  # test n, test a cofactor, factor, neighbours
+        ),
     )
+
+
+def from_settings(settings: Any) -> list[ToolSpec]:
+    """The registry's builder: this family's tools, configured from the tool settings."""
+    return [prime_spec(max_digits=settings.prime_max_digits, factor_timeout=settings.prime_factor_timeout)]
 
 
 __all__ = [
@@ -357,4 +368,5 @@ __all__ = [
     "decimal_to_int",
     "int_to_decimal",
     "prime_spec",
+    "from_settings",
 ]

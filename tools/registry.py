@@ -1,68 +1,50 @@
-"""Which function tools exist, built from the settings.
+"""Which function tools exist: one line per tool family.
 
-Each tool family module exposes a builder that takes plain configuration
-arguments (a URL, limits, a backend); this module is the one place that maps
-:class:`~tools.settings.Settings` onto them.  Builders import lazily so that
-listing one family does not import the others' dependencies.
+Each family's module has a ``from_settings(settings) -> list[ToolSpec]``
+builder that maps :class:`~tools.settings.ToolSettings` onto the tool's own
+arguments.  Adding a tool is its module, one line in :data:`FAMILIES`, and a
+console script (``mcp_servers.families:<family>`` serves it over MCP).
+Builders are imported lazily, so listing one family does not import the others.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from importlib import import_module
 from typing import TYPE_CHECKING
 
 from tools.base import ToolSpec
-from tools.settings import Settings
+from tools.settings import ToolSettings
 
 if TYPE_CHECKING:
     from langchain_core.tools import BaseTool
 
-FAMILIES = ("calculator", "primes", "web_search", "database")
+FAMILIES: dict[str, str] = {
+    "calculator": "tools.calculator",
+    "primes": "tools.primes",
+    "web_search": "tools.web_search",
+    "database": "tools.database",
+}
 
 
-def family_specs(family: str, settings: Settings) -> list[ToolSpec]:
+def family_specs(family: str, settings: ToolSettings) -> list[ToolSpec]:
     """The tools of one family, configured from ``settings``."""
-    if family == "calculator":
-        from tools.calculator import calculator_spec
-
-        return [calculator_spec(timeout=settings.calc_timeout)]
-    if family == "primes":
-        from tools.primes import prime_spec
-
-        return [prime_spec(max_digits=settings.prime_max_digits, factor_timeout=settings.prime_factor_timeout)]
-    if family == "web_search":
-        from tools.web_search import DuckDuckGoBackend, web_search_spec
-
-        backend = DuckDuckGoBackend(
-            timeout=settings.search_timeout, retries=settings.search_retries, engine=settings.search_engine
-        )
-        return [web_search_spec(backend=backend, default_region=settings.search_region)]
-    if family == "database":
-        from tools.database import database_specs
-        from tools.demo_db import ensure_demo_database
-
-        if settings.database_url is None:
-            ensure_demo_database(settings.home / "demo.sqlite")
-        return database_specs(
-            settings.resolved_database_url(),
-            allow_write=settings.database_write,
-            row_limit=settings.database_row_limit,
-            timeout=settings.database_timeout,
-        )
-    raise ValueError(f"unknown tool family {family!r}; known: {', '.join(FAMILIES)}")
+    if family not in FAMILIES:
+        raise ValueError(f"unknown tool family {family!r}; known: {', '.join(FAMILIES)}")
+    return import_module(FAMILIES[family]).from_settings(settings)
 
 
-def tool_specs(settings: Settings | None = None, families: Iterable[str] = FAMILIES) -> list[ToolSpec]:
+def tool_specs(settings: ToolSettings | None = None, families: Iterable[str] = FAMILIES) -> list[ToolSpec]:
     """All function tools of the given families, in a stable order."""
-    settings = settings or Settings()
+    settings = settings or ToolSettings()
     return [spec for family in families for spec in family_specs(family, settings)]
 
 
-def tools_by_name(settings: Settings | None = None, families: Iterable[str] = FAMILIES) -> dict[str, ToolSpec]:
+def tools_by_name(settings: ToolSettings | None = None, families: Iterable[str] = FAMILIES) -> dict[str, ToolSpec]:
     return {spec.name: spec for spec in tool_specs(settings, families)}
 
 
-def langchain_tools(settings: Settings | None = None, families: Iterable[str] = FAMILIES) -> list[BaseTool]:
+def langchain_tools(settings: ToolSettings | None = None, families: Iterable[str] = FAMILIES) -> list[BaseTool]:
     """The function tools as LangChain tools, ready to bind to a graph."""
     return [spec.as_langchain() for spec in tool_specs(settings, families)]
 

@@ -340,9 +340,23 @@ def web_search_spec(
         input_model=WebSearchInput,
         output_model=WebSearchResult,
         func=run,
-        hints=ToolHints(read_only=True, destructive=False, idempotent=False, open_world=True),
-        timeout=None if limit is None else float(limit) + 5,
+        hints=ToolHints(
+            read_only=True,
+            destructive=False,
+            idempotent=False,
+            open_world=True,
+            title="Web search",
+            timeout=None if limit is None else float(limit) + 5,
+        ),
     )
+
+
+def from_settings(settings: Any) -> list[ToolSpec]:
+    """The registry's builder: this family's tools, configured from the tool settings."""
+    backend = DuckDuckGoBackend(
+        timeout=settings.search_timeout, retries=settings.search_retries, engine=settings.search_engine
+    )
+    return [web_search_spec(backend=backend, default_region=settings.search_region)]
 
 
 __all__ = [
@@ -357,4 +371,5 @@ __all__ = [
     "shape_hits",
     "web_search",
     "web_search_spec",
+    "from_settings",
 ]

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from agent.mcp.client import MCPToolbox
-    from tools.settings import Settings
+    from agent.settings import Settings
 
 log = logging.getLogger("agent.mcp")
 
@@ -29,10 +29,18 @@ _toolboxes: dict[str, MCPToolbox] = {}
 _lock = threading.Lock()
 
 
-def _toolbox(settings: Settings) -> MCPToolbox | None:
-    """The shared toolbox of the configured file, started in the background on first use."""
+def _toolbox(settings: Any) -> MCPToolbox | None:
+    """The shared toolbox of the configured file, started in the background on first use.
+
+    ``settings`` may be the graph's settings (``build_agent()`` in a program): the MCP
+    client's own settings are then read from the environment like theirs were.
+    """
     from agent.mcp.client import MCPToolbox
     from agent.mcp.config import config_path, load_config
+    from agent.settings import Settings
+
+    if not isinstance(settings, Settings):
+        settings = Settings(**settings.model_dump(exclude_unset=True))
 
     path = config_path(settings.mcp_config, settings.home)
     if path is None:

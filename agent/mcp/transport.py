@@ -80,9 +80,9 @@ def log_path(log_dir: Path, server: str) -> Path:
 def default_log_dir() -> Path:
     """``AGENT_HOME/logs``, where the CLI keeps the servers' logs too."""
     try:
-        from tools.settings import Settings
+        from tools.settings import ToolSettings
 
-        return Settings().home / "logs"
+        return ToolSettings().home / "logs"
     except Exception:  # broken settings must not stop a program from logging somewhere sensible
         from tools.settings import default_home
 

@@ -1,0 +1,32 @@
+"""The one place that touches LangGraph's private API.
+
+LangGraph's own ``RunnableCallable`` (what its prebuilt nodes use) costs a
+fraction of LangChain's ``RunnableLambda`` per step (bench/); it lives in a
+private module.  ``tests/test_compat.py`` fails loudly if it moves, and the
+fallback keeps the graph working meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+try:
+    from langgraph._internal._runnable import RunnableCallable as _RunnableCallable
+except ImportError:  # pragma: no cover - a future LangGraph
+    _RunnableCallable = None
+
+
+def has_runnable_callable() -> bool:
+    return _RunnableCallable is not None
+
+
+def runnable_callable(func: Callable[..., Any], afunc: Callable[..., Any] | None, name: str) -> Any:
+    if _RunnableCallable is None:  # pragma: no cover
+        from langchain_core.runnables import RunnableLambda
+
+        return RunnableLambda(func, afunc=afunc, name=name)
+    return _RunnableCallable(func, afunc, name=name)
+
+
+__all__ = ["has_runnable_callable", "runnable_callable"]
