@@ -153,10 +153,11 @@ def configuration(settings: Any) -> Iterator[None]:
 
     from agent.mcp.config import MCPConfigError
     from graphs.llm import ModelConfigError
+    from graphs.memory import CheckpointerError
 
     try:
         yield
-    except (ModelConfigError, MCPConfigError) as err:
+    except (ModelConfigError, MCPConfigError, CheckpointerError) as err:
         raise ConfigError(str(err)) from None
     except (sqlite3.Error, RuntimeError, OSError, ValueError) as err:
         from agent.config_view import mask_secrets

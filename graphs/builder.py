@@ -29,7 +29,7 @@ from graphs.context import strategy_class
 from graphs.finish import Finisher
 from graphs.flow import node, plain
 from graphs.ledger import ledger_for
-from graphs.memory import open_checkpointer
+from graphs.memory import CheckpointerError, open_checkpointer
 from graphs.nodes import SYSTEM_PROMPT, AgentNodes, NodeConfig
 from graphs.run_lock import RunLock, locks_for
 from graphs.saver_target import target_of
@@ -37,6 +37,7 @@ from graphs.settings import GraphSettings
 from graphs.state import AgentInput, AgentState
 from graphs.usage import Pricing
 from tools.base import ToolSpec
+from tools.redact import mask_url
 
 TOOLSET_GROUP = "langgraph_mcp_agent.toolsets"
 
@@ -127,7 +128,10 @@ def build_agent(
     tool_list = default_tools(settings) if tools is None else [as_langchain_tool(t) for t in tools]
     url = settings.resolved_checkpointer()
     if checkpointer is None:
-        checkpointer = open_checkpointer(url)
+        try:
+            checkpointer = open_checkpointer(url)
+        except CheckpointerError as err:
+            raise CheckpointerError(f"AGENT_CHECKPOINTER / --checkpointer {mask_url(url)}: {err}") from None
     target = target_of(checkpointer or None)
     context = strategy_class(settings.context_strategy).from_settings(settings, store=store, embeddings=embeddings)
     cfg = NodeConfig(

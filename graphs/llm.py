@@ -186,7 +186,10 @@ def choose_model(settings: Settings) -> ModelChoice | None:
             url_setting="AGENT_PROVIDER",
         )
     if provider not in PROVIDERS:
-        raise ModelConfigError(f"unknown provider {provider!r}: use one of {', '.join(PROVIDERS)} or a base URL")
+        raise ModelConfigError(
+            f"unknown provider {provider!r} (AGENT_PROVIDER / --provider): use one of {', '.join(PROVIDERS)} "
+            "or an OpenAI-compatible base URL"
+        )
     known = PROVIDERS[provider]
     model = model or known.default_model
     if not model:
@@ -194,8 +197,19 @@ def choose_model(settings: Settings) -> ModelChoice | None:
     base_url = env_value("OPENAI_BASE_URL") if provider == "openai" else known.base_url
     key = _key_from_env(known)
     if key is None and not known.local and not (provider == "openai" and base_url):
+        _unknown_prefix(model, settings.provider)
         raise ModelConfigError(f"provider {provider} needs an API key: set {known.key_env}")
     return ModelChoice(provider=provider, model=model, base_url=base_url, api_key=key)
+
+
+def _unknown_prefix(model: str, explicit_provider: str | None) -> None:
+    """``--model nosuch:foo`` names a provider we do not know: say that, not that OpenAI needs a key."""
+    prefix, colon, _ = model.partition(":")
+    if colon and not explicit_provider and prefix.isidentifier() and prefix not in PROVIDERS:
+        raise ModelConfigError(
+            f"unknown provider {prefix!r} in --model / AGENT_MODEL {model!r}: use one of {', '.join(PROVIDERS)} "
+            "as provider:model, or set --provider / AGENT_PROVIDER and give the model name alone"
+        )
 
 
 def _secret(value: str | None) -> SecretStr | None:
@@ -291,10 +305,15 @@ def embeddings_from_settings(settings: Settings) -> Any:
 
 
 def fallback_from_settings(settings: Settings) -> BaseChatModel | None:
+    """``AGENT_FALLBACK_MODEL``: a second model ([provider:]name, or ``offline``) tried when the first fails."""
     if not settings.fallback_model:
         return None
     choice = choose_model(settings.model_copy(update={"model": settings.fallback_model, "model_config_path": None}))
-    return build_chat_model(choice) if choice else None
+    if choice is None:
+        from graphs.offline import OfflineModel
+
+        return OfflineModel()
+    return build_chat_model(choice)
 
 
 def provider_errors() -> tuple[type[BaseException], ...]:

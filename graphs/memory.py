@@ -60,7 +60,10 @@ class ThreadedSqliteSaver(ThreadedAsync, SqliteSaver):
 
 @cache
 def _threaded_postgres_saver() -> type:
-    from langgraph.checkpoint.postgres import PostgresSaver
+    try:
+        from langgraph.checkpoint.postgres import PostgresSaver
+    except ImportError:
+        raise CheckpointerError("a PostgreSQL URL needs the 'postgres' extra: pip install -e '.[postgres]'") from None
 
     class ThreadedPostgresSaver(ThreadedAsync, PostgresSaver):
         """LangGraph's PostgresSaver, usable from ``ainvoke`` too."""
@@ -68,9 +71,36 @@ def _threaded_postgres_saver() -> type:
     return ThreadedPostgresSaver
 
 
+class CheckpointerError(ValueError):
+    """The checkpointer URL cannot be used; the message says what to write instead."""
+
+
+FORMS = "memory:, a SQLite path or sqlite:///PATH, or postgresql://USER@HOST/DB"
+
+
 def _sqlite_path(url: str) -> Path:
-    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url.removeprefix("sqlite:")
+    """The file a SQLite URL or plain path names; any other scheme is refused (no ``./bogus:/x`` files)."""
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+    elif url.startswith("sqlite:"):
+        path = url.removeprefix("sqlite:")
+    elif "://" in url or (":" in url.split("/")[0] and len(url.split(":")[0]) > 1):
+        scheme = url.split(":", 1)[0]
+        raise CheckpointerError(f"unknown scheme {scheme!r}: use {FORMS}")
+    else:
+        path = url
+    if not path.strip():
+        raise CheckpointerError(f"no file named: use {FORMS}")
     return Path(path).expanduser()
+
+
+def _sqlite_connection(url: str, **options: Any) -> sqlite3.Connection:
+    path = _sqlite_path(url)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return sqlite3.connect(str(path), check_same_thread=False, **options)
+    except (OSError, sqlite3.Error) as err:
+        raise CheckpointerError(f"cannot open the SQLite file {path}: {err}") from None
 
 
 def is_postgres(url: str) -> bool:
@@ -81,8 +111,8 @@ def _pg_pool(url: str, max_size: int = 8) -> Any:
     try:
         from psycopg.rows import dict_row
         from psycopg_pool import ConnectionPool
-    except ImportError as err:  # the optional extra
-        raise RuntimeError("PostgreSQL needs the 'postgres' extra: pip install -e '.[postgres]'") from err
+    except ImportError:  # the optional extra
+        raise CheckpointerError("a PostgreSQL URL needs the 'postgres' extra: pip install -e '.[postgres]'") from None
     import psycopg
 
     url = url.replace("postgresql+psycopg://", "postgresql://")
@@ -91,7 +121,7 @@ def _pg_pool(url: str, max_size: int = 8) -> Any:
     except psycopg.Error as err:
         where = urlsplit(url)
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise RuntimeError(
+        raise CheckpointerError(
             f"cannot connect to PostgreSQL at {where.hostname}:{where.port or 5432}{where.path}: {reason}"
         ) from None
     return ConnectionPool(
@@ -114,10 +144,11 @@ def open_checkpointer(url: str) -> BaseCheckpointSaver:
         saver = _threaded_postgres_saver()(_pg_pool(url))
         saver.setup()
         return saver
-    path = _sqlite_path(url)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    saver = ThreadedSqliteSaver(sqlite3.connect(str(path), check_same_thread=False))
-    saver.setup()
+    saver = ThreadedSqliteSaver(_sqlite_connection(url))
+    try:
+        saver.setup()
+    except sqlite3.Error as err:  # not a database, read-only, locked for good
+        raise CheckpointerError(f"cannot use {_sqlite_path(url)} as a checkpoint database: {err}") from None
     return saver
 
 
@@ -135,11 +166,16 @@ def open_store(url: str, index: dict[str, Any] | None = None) -> BaseStore:
         return store
     from langgraph.store.sqlite import SqliteStore
 
-    path = _sqlite_path(url)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    store = SqliteStore(sqlite3.connect(str(path), check_same_thread=False, isolation_level=None))
+    store = SqliteStore(_sqlite_connection(url, isolation_level=None))
     store.setup()
     return store
 
 
-__all__ = ["ThreadedAsync", "ThreadedSqliteSaver", "is_postgres", "open_checkpointer", "open_store"]
+__all__ = [
+    "CheckpointerError",
+    "ThreadedAsync",
+    "ThreadedSqliteSaver",
+    "is_postgres",
+    "open_checkpointer",
+    "open_store",
+]

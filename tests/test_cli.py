@@ -393,3 +393,33 @@ def test_broken_files_the_settings_point_at_are_configuration_errors(env, tmp_pa
     result = agent(env, *[part.format(dir=tmp_path) for part in command])
     assert result.returncode == 2
     assert message.format(dir=tmp_path) in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "url,says",
+    [
+        ("bogus://x", "unknown scheme 'bogus'"),
+        ("/proc/nope/x.sqlite", "cannot open the SQLite file /proc/nope/x.sqlite"),
+        ("postgresql://nobody@127.0.0.1:1/x", "cannot connect to PostgreSQL at 127.0.0.1:1/x"),
+    ],
+)
+def test_a_bad_checkpointer_url_is_one_line_naming_the_setting(env, tmp_path, url, says):
+    result = agent({**env, "AGENT_CHECKPOINTER": url}, "run", "is 7 prime", "-q", cwd=tmp_path)
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("agent: configuration error: AGENT_CHECKPOINTER / --checkpointer") and says in line
+    assert not any(p.name.startswith("bogus") for p in tmp_path.iterdir())  # no ./bogus:/x file made
+
+
+def test_an_unknown_provider_prefix_is_named(env):
+    result = agent(env, "run", "hi", "--model", "nosuch:foo")
+    assert result.returncode == 2
+    assert "unknown provider 'nosuch'" in result.stderr and "dashscope" in result.stderr
+
+
+def test_the_offline_model_as_fallback_answers_and_says_so(env):
+    e = {**env, "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": SECRET, "AGENT_MODEL": "m"}
+    result = agent({**e, "AGENT_FALLBACK_MODEL": "offline"}, "run", "Is 97 prime?", "--json", "--planning", "off")
+    assert result.returncode == 0, result.stderr
+    assert "97 is prime." in json.loads(result.stdout)["answer"]
+    assert "the fallback model at offline answers" in result.stderr and SECRET not in result.stderr
