@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -23,6 +24,7 @@ from graphs.background import start as _in_thread
 from tools.base import hints_of
 
 Emit = Callable[[dict[str, Any]], None]
+log = logging.getLogger(__name__)
 
 
 def _noop(_: dict[str, Any]) -> None:
@@ -69,6 +71,17 @@ def _error(call: ToolCall, text: str) -> ToolMessage:
     return ToolMessage(content=f"Error: {text}", tool_call_id=call["id"], name=call["name"], status="error")
 
 
+def _unexpected(call: ToolCall, err: Exception) -> ToolMessage:
+    """A tool's failure: a ``ToolException`` is anticipated and its message is for the model; anything
+    else is a bug, whose traceback goes to the log and a plain sentence to the model."""
+    from langchain_core.tools import ToolException
+
+    if isinstance(err, ToolException):
+        return _error(call, f"{call['name']} failed: {err}")
+    log.error("tool %s raised %s", call["name"], type(err).__name__, exc_info=err)
+    return _error(call, f"{call['name']} failed with an internal error (logged); try other arguments or another way.")
+
+
 def _timeout_for(tool: BaseTool, default: float, limit: float) -> float:
     own = hints_of(tool).timeout
     return max(0.01, min(own or default, limit))
@@ -96,7 +109,7 @@ async def arun_calls(
         except TimeoutError:
             result = _error(call, f"{call['name']} did not finish within {limit:g} s and was abandoned.")
         except Exception as err:  # a tool's bug must not end the run
-            result = _error(call, f"{call['name']} failed: {type(err).__name__}: {err}")
+            result = _unexpected(call, err)
         return _finish(call, result, budget, started, emit)
 
     return list(await asyncio.gather(*(one(c) for c in calls)))
@@ -141,7 +154,7 @@ def run_calls(
             except concurrent.futures.TimeoutError:
                 result = _error(call, f"{call['name']} did not finish within {limit:g} s and was abandoned.")
             except Exception as err:
-                result = _error(call, f"{call['name']} failed: {type(err).__name__}: {err}")
+                result = _unexpected(call, err)
         messages.append(_finish(call, result, budget, started, emit))
     return messages
 

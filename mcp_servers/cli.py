@@ -81,6 +81,11 @@ def build_parser(name: str, families: Sequence[str]) -> argparse.ArgumentParser:
             help="SQLite path or sqlite:/// URL, or postgresql://... (default: AGENT_DATABASE_URL, "
             "else the demo database in AGENT_HOME)",
         )
+        db.add_argument(
+            "--database-role",
+            default=None,
+            help="PostgreSQL role every statement runs as (SET LOCAL ROLE; default: AGENT_DATABASE_ROLE)",
+        )
         write = db.add_mutually_exclusive_group()
         write.add_argument(
             "--allow-write",
@@ -131,6 +136,8 @@ def load_settings(args: argparse.Namespace) -> ServerSettings:
         overrides["database_url"] = args.database_url
     if getattr(args, "database_write", None) is not None:
         overrides["database_write"] = args.database_write
+    if getattr(args, "database_role", None):
+        overrides["database_role"] = args.database_role
     return ServerSettings(**overrides)
 
 

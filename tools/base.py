@@ -13,6 +13,7 @@ is reported as an ``internal`` error rather than crashing the run.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
@@ -31,6 +32,8 @@ ErrorCode = Literal[
     "not_found",  # the named object does not exist
     "internal",  # a bug in the tool; the message says what happened
 ]
+
+log = logging.getLogger(__name__)
 
 In = TypeVar("In", bound=BaseModel)
 Out = TypeVar("Out", bound=BaseModel)
@@ -144,8 +147,13 @@ class ToolSpec(Generic[In, Out]):
             return self.func(parsed)
         except ToolError:
             raise
-        except Exception as err:  # a bug must not crash the agent's run
-            raise ToolError(f"{self.name} failed: {type(err).__name__}: {err}", code="internal") from err
+        except Exception:  # a bug: logged with its traceback, reported without internal detail
+            log.exception("tool %s failed unexpectedly", self.name)
+            raise ToolError(
+                f"{self.name} failed with an internal error (logged for the developers); "
+                "try other arguments or another way",
+                code="internal",
+            ) from None
 
     def run(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """Like :meth:`call` but never raises: a JSON-ready dict, ``ok`` tells which."""

@@ -50,7 +50,7 @@ _READ_COMMANDS = {
 }
 
 
-def _backend(url: str, *, timeout: float, writes_enabled: bool) -> tuple[Backend, float]:
+def _backend(url: str, *, timeout: float, writes_enabled: bool, role: str | None = None) -> tuple[Backend, float]:
     """The engine for ``url`` and the seconds the graph should wait for one call."""
     target = parse_database_url(url)
     if target.dialect == "SQLite":
@@ -60,7 +60,7 @@ def _backend(url: str, *, timeout: float, writes_enabled: bool) -> tuple[Backend
     # tools.db.postgres imports psycopg only when a call is made
     from tools.db.postgres import PostgresBackend
 
-    backend = PostgresBackend(target, timeout=timeout, writes_enabled=writes_enabled)
+    backend = PostgresBackend(target, timeout=timeout, writes_enabled=writes_enabled, role=role)
     return backend, timeout + backend.connect_timeout + TIMEOUT_MARGIN
 
 
@@ -120,7 +120,7 @@ class _Tools:
 
 
 def database_specs(
-    url: str, *, allow_write: bool = False, row_limit: int = 200, timeout: float = 5.0
+    url: str, *, allow_write: bool = False, row_limit: int = 200, timeout: float = 5.0, role: str | None = None
 ) -> list[ToolSpec]:
     """The database tools for ``url``: three read-only ones, plus ``db_execute`` if writes are allowed.
 
@@ -130,7 +130,7 @@ def database_specs(
         raise ValueError("row_limit must be at least 1")
     if not timeout > 0:
         raise ValueError("timeout must be positive")
-    backend, call_timeout = _backend(url, timeout=timeout, writes_enabled=allow_write)
+    backend, call_timeout = _backend(url, timeout=timeout, writes_enabled=allow_write, role=role)
     tools = _Tools(backend, row_limit, timeout, call_timeout, allow_write)
     specs = [_list_tables_spec(tools), _describe_table_spec(tools), _query_spec(tools)]
     if allow_write:
@@ -220,6 +220,7 @@ def from_settings(settings: Any) -> list[ToolSpec]:
         allow_write=settings.database_write,
         row_limit=settings.database_row_limit,
         timeout=settings.database_timeout,
+        role=settings.database_role,
     )
 
 
