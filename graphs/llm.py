@@ -34,6 +34,10 @@ from tools.settings import UnsetVariable, env_value, expand_env
 
 log = logging.getLogger(__name__)
 
+# Test suites set this to False (as pydantic-ai's ALLOW_MODEL_REQUESTS): a model whose endpoint is not
+# on this machine is then refused when built, so no test can reach a real provider by accident.
+ALLOW_REMOTE_MODELS = True
+
 ServerType = Literal[
     "openai", "dashscope", "deepseek", "ollama", "vllm", "sglang", "lmdeploy", "llamacpp", "openai-compatible"
 ]
@@ -250,8 +254,17 @@ def _warn_userinfo(choice: ModelChoice) -> None:
     )
 
 
+def _check_remote(choice: ModelChoice) -> None:
+    from urllib.parse import urlsplit
+
+    host = urlsplit(choice.endpoint).hostname or ""
+    if not ALLOW_REMOTE_MODELS and host not in ("127.0.0.1", "localhost", "::1"):
+        raise ModelConfigError(f"remote model endpoints are blocked here (graphs.llm.ALLOW_REMOTE_MODELS): {host}")
+
+
 def build_chat_model(choice: ModelChoice, max_retries: int = 3) -> BaseChatModel:
     """A LangChain chat model for a resolved choice; streams usage, retries with backoff."""
+    _check_remote(choice)
     _warn_userinfo(choice)
     common: dict[str, Any] = {
         "model": choice.model,

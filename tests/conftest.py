@@ -9,6 +9,16 @@ import pytest
 _SECRET_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DASHSCOPE_API_KEY", "DEEPSEEK_API_KEY", "LANGSMITH_API_KEY")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_real_models():
+    """No test reaches a real model provider: only endpoints on this machine can be built."""
+    import graphs.llm
+
+    graphs.llm.ALLOW_REMOTE_MODELS = False
+    yield
+    graphs.llm.ALLOW_REMOTE_MODELS = True
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path, monkeypatch):
     """No test reads the developer's settings, keys or data directory."""

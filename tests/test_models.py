@@ -275,3 +275,12 @@ def test_recall_with_openai_compatible_embeddings(server, monkeypatch):
     assert "Miso" in model.prompts[-1][0].text
     assert server.embedding_requests and server.embedding_requests[0]["model"] == "text-embedding-test"
     assert server.requests == []  # the chat model is scripted: the server only embedded
+
+
+def test_the_suite_cannot_reach_a_real_provider():
+    from graphs.llm import ModelChoice, ModelConfigError, build_chat_model
+
+    with pytest.raises(ModelConfigError, match="remote model endpoints are blocked here"):
+        build_chat_model(ModelChoice(provider="openai", model="gpt-4.1-mini"))
+    local = build_chat_model(ModelChoice(provider="openai-compatible", model="m", base_url="http://127.0.0.1:9/v1"))
+    assert local is not None

@@ -35,6 +35,7 @@ from typing import Any, TextIO, TypeVar
 
 import anyio
 
+from agent.mcp.compat import session_closed
 from agent.mcp.config import ServerConfig
 from agent.mcp.errors import MCPServerError, broken, describe
 from agent.mcp.listing import ListedTool, list_all, replace_output_schemas, vet_listing
@@ -342,7 +343,7 @@ class MCPToolbox:
         if link is None:
             raise MCPServerError(f"no MCP server named '{server}'")
         client = link.client
-        if client is None or _closed(client):  # known dead before sending: reconnect first
+        if client is None or session_closed(client):  # known dead before sending: reconnect first
             client = await self._reconnect(link, client)
         for attempt in (1, 2):
             try:
@@ -404,12 +405,6 @@ class MCPToolbox:
         for line in warnings:
             self._warn(line)
         return [to_langchain(self, server, listed, name) for (server, listed), name in zip(entries, names, strict=True)]
-
-
-def _closed(client: Any) -> bool:
-    """Has the session's connection already closed? (The SDK keeps this private; unknown means open.)"""
-    dispatcher = getattr(getattr(client, "_session", None), "_dispatcher", None)
-    return bool(getattr(dispatcher, "_closed", False))
 
 
 def _cancel_once(task: asyncio.Task[Any] | None) -> None:

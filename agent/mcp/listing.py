@@ -102,10 +102,10 @@ def replace_output_schemas(client: Any, server: str, listing: Listing) -> None:
     """
     if not listing.output_schemas:
         return
-    session = getattr(client, "session", None)
-    schemas = getattr(session, "_tool_output_schemas", None)
-    validators = getattr(session, "_tool_output_validators", None)
-    if isinstance(schemas, dict) and isinstance(validators, dict):
+    from agent.mcp.compat import output_schema_cache
+
+    if (cache := output_schema_cache(client)) is not None:
+        schemas, validators = cache
         for name, schema in listing.output_schemas.items():
             schemas[name] = schema
             validators.pop(name, None)

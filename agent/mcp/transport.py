@@ -103,10 +103,11 @@ async def open_session(config: ServerConfig, errlog: TextIO | None) -> AsyncIter
             yield client
         return
     from mcp.client.streamable_http import streamable_http_client
-    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    from agent.mcp.compat import http_client
 
     async with (
-        create_mcp_http_client(headers=config.headers or None) as http,
+        http_client(config.headers or None) as http,
         Client(streamable_http_client(config.url or "", http_client=http)) as client,
     ):
         yield client

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from graphs.offline import answers
+import graphs.offline.answers as answers
 from graphs.offline.numbers import integer
 from graphs.offline.steps import Ctx
 from graphs.offline.tables import quote, resolve
