@@ -1,7 +1,7 @@
 """``build_agent``: the compiled agent graph, from arguments or from the settings.
 
-    START -> start -> [plan] -> model -> [approve] -> tools -> [compact] -> model ...
-                                  \\-> finish             \\-> plan (re-plan on failure)
+    START -> [plan] -> model -> [approve] -> tools -> [compact] -> model ... -> END (answered)
+                          \\-> finish -> END (a bound stopped the run)     \\-> plan (re-plan on failure)
 
 The model node validates the calls it receives (one superstep per model turn);
 ``compact`` runs only when the context strategy must fold the thread first.
@@ -73,7 +73,6 @@ def default_tools(settings: GraphSettings | None = None) -> list[BaseTool]:
 def wire(nodes: AgentNodes) -> StateGraph:
     """The nodes and the routes between them (see the module docstring)."""
     graph = StateGraph(AgentState, input_schema=AgentInput)
-    graph.add_node("start", plain(nodes.start))
     graph.add_node("plan", node(nodes.plan))
     graph.add_node("compact", node(nodes.compact))
     graph.add_node("model", node(nodes.model))
@@ -81,11 +80,10 @@ def wire(nodes: AgentNodes) -> StateGraph:
     graph.add_node("tools", node(nodes.tools))
     graph.add_node("finish", node(Finisher(nodes).finish))
 
-    graph.add_edge(START, "start")
-    graph.add_conditional_edges("start", nodes.route_start, ["plan", "model"])
+    graph.add_conditional_edges(START, nodes.route_start, ["plan", "model"])
     graph.add_edge("plan", "model")
     graph.add_edge("compact", "model")
-    graph.add_conditional_edges("model", nodes.route_model, ["approve", "tools", "compact", "model", "finish"])
+    graph.add_conditional_edges("model", nodes.route_model, ["approve", "tools", "compact", "model", "finish", END])
     graph.add_conditional_edges("approve", nodes.route_approve, ["tools", "model"])
     graph.add_conditional_edges("tools", nodes.route_tools, ["plan", "compact", "model"])
     graph.add_edge("finish", END)

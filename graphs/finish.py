@@ -12,11 +12,11 @@ from __future__ import annotations
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 
-from graphs import planning
 from graphs.background import OutOfTime
 from graphs.bounds import EXPLAIN, MODEL_STILL_AVAILABLE
+from graphs.conclude import answered, conclude
 from graphs.flow import Flow, ModelCall
-from graphs.messages import emit, last_ai, unanswered_calls
+from graphs.messages import unanswered_calls
 from graphs.nodes import FINAL_TAG, AgentNodes, degraded
 from graphs.state import AgentState
 
@@ -71,13 +71,7 @@ class Finisher:
         stats = dict(state.get("stats", {}))
         messages: list[AnyMessage] = _closing(state, reason)
         if reason == "answered":
-            _, ai = last_ai(state.get("messages", []))
-            answer = ai.text.strip() if ai is not None else ""
-            if any(r.get("approved") is False for r in state.get("tool_log", [])):
-                reason = "denied"
-            if cut := stats.get("cut_by"):  # the model answered, but a bound had refused some of its calls
-                reason = cut
-                answer += f"\n\n(Stopped early: {EXPLAIN.get(cut, cut)}; some of the work was not done.)"
+            answer, reason = answered(state, stats)  # type: ignore[arg-type]
         else:
             final = None
             if (request := self._final_request(state, config, reason)) is not None:
@@ -94,12 +88,8 @@ class Finisher:
                 else composed_answer(state, reason, state.get("error", ""))
             )
             messages.append(AIMessage(content=answer, response_metadata={"stop_reason": reason}))
-        plan = planning.close(state.get("plan") or [], reason in ("answered", "denied"))
-        if plan:
-            emit({"type": "plan", "steps": plan})
-        self.nodes.cfg.context.remember(state, config, answer)
-        emit({"type": "finish", "stop_reason": reason, "stats": stats})
-        return {"messages": messages, "answer": answer, "stop_reason": reason, "plan": plan, "stats": stats}
+        end = conclude(state, config, self.nodes.cfg.context, reason, answer, stats)  # type: ignore[arg-type]
+        return {"messages": messages, **end}
 
 
 __all__ = ["FINAL_NOTE", "Finisher", "composed_answer", "gathered"]

@@ -27,7 +27,23 @@ from langgraph.store.base import BaseStore
 
 
 class ThreadedAsync:
-    """Async methods for a sync saver, each running the sync one on a thread."""
+    """Async methods for a sync saver, each running the sync one on a thread; compact channel versions.
+
+    LangGraph's SQL savers write versions as 32 digits, a dot and a random fraction
+    (``00000000000000000000000000000021.0.7686107574933373``), and every checkpoint
+    repeats one per channel and per node that saw it: about a kilobyte a step.
+    Ten digits order the same way, compare greater than the long form of any
+    earlier version (so threads written before keep working), and parse the same.
+    """
+
+    def get_next_version(self, current: str | int | None, channel: None) -> str:
+        if current is None:
+            number = 0
+        elif isinstance(current, int):
+            number = current
+        else:
+            number = int(current.split(".")[0])
+        return f"{number + 1:010}"
 
     async def aget_tuple(self, config):  # type: ignore[no-untyped-def]
         return await asyncio.to_thread(self.get_tuple, config)  # type: ignore[attr-defined]

@@ -21,10 +21,12 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
+from langgraph.graph import END
 
 from graphs import planning
 from graphs.background import OutOfTime
 from graphs.bounds import Bounds
+from graphs.conclude import answered, conclude
 from graphs.context import AllRounds, ContextStrategy
 from graphs.flow import Flow, ModelCall
 from graphs.ledger import Ledger
@@ -93,17 +95,26 @@ class AgentNodes(ToolSteps):
         stats["model_calls"] = stats.get("model_calls", 0) + 1
         return stats
 
-    # --- start ---------------------------------------------------------------
-    def start(self, state: AgentState) -> dict[str, Any]:
-        """A new task: reset the run's counters, log and plan."""
-        return {
-            "stats": RunStats(started_at=time.time()),
+    # --- a run begins ----------------------------------------------------------
+    @staticmethod
+    def begin(state: AgentState) -> tuple[AgentState, dict[str, Any]]:
+        """The state as the step should see it, and the reset to write, when a new task starts a run.
+
+        A run serves the last user message; its id in the counters tells a new task from a
+        resumed run (after an approval or a crash), without a node (and a checkpoint) of its own.
+        """
+        human = next((m for m in reversed(state.get("messages", [])) if m.type == "human"), None)
+        task = human.id if human is not None else None
+        if state.get("stats", {}).get("task") == task:
+            return state, {}
+        reset = {
+            "stats": RunStats(started_at=time.time(), task=task),
             "tool_log": [],
             "plan": [],
             "stop_reason": None,
-            "answer": "",
             "error": "",
         }
+        return {**state, **reset}, reset  # type: ignore[typeddict-item]
 
     def route_start(self, state: AgentState) -> str:
         return "plan" if planning.should_plan(current_task(state), self.cfg.planning) else "model"
@@ -116,6 +127,11 @@ class AgentNodes(ToolSteps):
             return self.cfg.model.with_structured_output(Plan, include_raw=True)
 
     def plan(self, state: AgentState, config: RunnableConfig) -> Flow:
+        state, reset = self.begin(state)
+        update = yield from self._plan(state, config)
+        return {**reset, **update}
+
+    def _plan(self, state: AgentState, config: RunnableConfig) -> Flow:
         stats = state.get("stats", {})
         if self.cfg.bounds.before_model_call(stats):
             return {}
@@ -166,7 +182,24 @@ class AgentNodes(ToolSteps):
 
     # --- model ---------------------------------------------------------------
     def model(self, state: AgentState, config: RunnableConfig) -> Flow:
-        """One model call with the tools bound, then every call it makes is validated."""
+        """One model call with the tools bound; every call it makes validated; an answer ends the run here."""
+        state, reset = self.begin(state)
+        update = yield from self._model(state, config)
+        if self._ends(state, update):
+            after: AgentState = {**state, **update, "messages": [*state.get("messages", []), *update["messages"]]}  # type: ignore[typeddict-item]
+            answer, reason = answered(after, update["stats"])
+            update = {**update, **conclude(after, config, self.cfg.context, reason, answer, update["stats"])}
+        return {**reset, **update}
+
+    @staticmethod
+    def _ends(state: AgentState, update: dict[str, Any]) -> bool:
+        """The model answered: no stop, and no call of its last message left to run or to retry."""
+        if update.get("stop_reason") or "messages" not in update:
+            return False
+        response = update["messages"][0]
+        return isinstance(response, AIMessage) and not response.tool_calls and len(update["messages"]) == 1
+
+    def _model(self, state: AgentState, config: RunnableConfig) -> Flow:
         stats = state.get("stats", {})
         if stop := self.cfg.bounds.before_model_call(stats):
             return {"stop_reason": stop}
@@ -206,6 +239,8 @@ class AgentNodes(ToolSteps):
         return {"stop_reason": "model_error", "error": f"The model at {where} failed: {one_line(err)}"}
 
     def route_model(self, state: AgentState) -> str:
+        if state.get("answer"):  # the model answered and the step ended the run
+            return END
         if state.get("stop_reason"):
             return "finish"
         route = self.route_calls(state)
@@ -222,10 +257,6 @@ class AgentNodes(ToolSteps):
 
     def route_compact(self, state: AgentState) -> str:
         return "model"
-
-
-def final_text(ai: AIMessage | None) -> str:
-    return ai.text.strip() if ai is not None else ""
 
 
 __all__ = ["FINAL_TAG", "PLAN_CALL", "SUMMARY_CALL", "SYSTEM_PROMPT", "AgentNodes", "NodeConfig", "degraded", "last_ai"]

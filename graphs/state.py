@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from langchain_core.messages import AnyMessage
 from langchain_core.messages.utils import convert_to_messages
-from langgraph.channels import DeltaChannel
+from langgraph.channels import DeltaChannel, EphemeralValue
 from langgraph.graph.message import add_messages
 from pydantic import BaseModel, Field
 
@@ -74,6 +74,7 @@ class RunStats(TypedDict, total=False):
     """Counters of the current run (reset when a new task arrives); tool counts come from the tool log."""
 
     started_at: float
+    task: str | None  # id of the user message this run serves (a new one starts a new run)
     model_calls: int
     repeats: int
     validation_retries: int
@@ -107,7 +108,9 @@ class AgentState(TypedDict, total=False):
     summary: str
     summary_upto: int  # messages before this index are covered by ``summary``
     stop_reason: str | None
-    answer: str
+    # The run's answer: in the state the run ends with (and the output of invoke), gone at the next
+    # step; it is also the last model message, so checkpoints need not carry it run after run.
+    answer: Annotated[str, EphemeralValue(str)]
     error: str  # what failed, in one line, when the model could not be reached
 
 

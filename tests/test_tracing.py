@@ -103,7 +103,7 @@ def test_runs_reach_langsmith_with_thread_and_task_and_no_secrets(env):
     assert result.returncode == 0, result.stderr
     runs = stub.runs()
     names = {run["name"] for run in runs}
-    assert {"agent", "start", "model", "tools", "finish", "prime_check"} <= names
+    assert {"agent", "model", "tools", "prime_check"} <= names
     assert any(run["run_type"] == "llm" for run in runs)
     for run in runs:
         metadata = run.get("extra", {}).get("metadata", {})
