@@ -77,10 +77,28 @@ def count_table(k: int, workdir: Path, outcome: Outcome) -> Table:
             outcome.skip(f"{name} (counts)", str(err))
             continue
         steps = len(c.steps)
-        table.add("ours (build_agent)" if name == "ours" else name, steps, f"{steps / k:.2f}", f"{c.puts / k:.2f}",
-                  f"{c.batches / k:.2f}", f"{c.items / k:.2f}")
-        outcome.measures.append(Measure(f"K={k} sqlite counts", name, "per run", extra={
-            "k": k, "supersteps": steps, "checkpoints": c.puts, "write_batches": c.batches, "write_items": c.items}))
+        table.add(
+            "ours (build_agent)" if name == "ours" else name,
+            steps,
+            f"{steps / k:.2f}",
+            f"{c.puts / k:.2f}",
+            f"{c.batches / k:.2f}",
+            f"{c.items / k:.2f}",
+        )
+        outcome.measures.append(
+            Measure(
+                f"K={k} sqlite counts",
+                name,
+                "per run",
+                extra={
+                    "k": k,
+                    "supersteps": steps,
+                    "checkpoints": c.puts,
+                    "write_batches": c.batches,
+                    "write_items": c.items,
+                },
+            )
+        )
     return table
 
 

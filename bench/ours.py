@@ -58,7 +58,9 @@ def task_runner(graph: Any) -> Callable[[], Any]:
     """A function running ``go`` on a new thread; it checks the run answered (a stopped run is a broken bench)."""
 
     def run() -> Any:
-        out = graph.invoke({"messages": [HumanMessage("go")]}, {"configurable": {"thread_id": f"ours-{next(_threads)}"}})
+        out = graph.invoke(
+            {"messages": [HumanMessage("go")]}, {"configurable": {"thread_id": f"ours-{next(_threads)}"}}
+        )
         if out.get("stop_reason") != "answered":
             raise RuntimeError(f"our agent stopped with {out.get('stop_reason')!r}: {out.get('error') or ''}")
         return out

@@ -85,8 +85,10 @@ def _with_cprofile(work: Callable[[], None]) -> tuple[str, list[Entry]]:
 
 def _lines(entries: Iterable[Entry], key: Callable[[Entry], float], limit: int, runs: int) -> list[str]:
     ranked = sorted(entries, key=key, reverse=True)[:limit]
-    return [f"  {e.cumulative * 1000 / runs:9.2f} {e.own * 1000 / runs:9.2f}  {'*' if e.ours else ' '} {e.short()}"
-            for e in ranked]
+    return [
+        f"  {e.cumulative * 1000 / runs:9.2f} {e.own * 1000 / runs:9.2f}  {'*' if e.ours else ' '} {e.short()}"
+        for e in ranked
+    ]
 
 
 def profile_loop(quick: bool, workdir: Path) -> str:
@@ -107,12 +109,20 @@ def profile_loop(quick: bool, workdir: Path) -> str:
         name, entries = profiler(work)
     head = "      cum ms   self ms    function (file:line)   [ms per run; * = ours]"
     mine = [e for e in entries if e.ours]
-    return "\n".join([
-        f"profile of ours: K={k} tool turns on SQLite, {runs} runs, by {name}",
-        "top 25 by cumulative time:", head, *_lines(entries, lambda e: e.cumulative, 25, runs),
-        "ours only (graphs/, agent/, tools/), top 10 by self time:", head, *_lines(mine, lambda e: e.own, 10, runs),
-        "ours only, top 10 by cumulative time:", head, *_lines(mine, lambda e: e.cumulative, 10, runs),
-    ])
+    return "\n".join(
+        [
+            f"profile of ours: K={k} tool turns on SQLite, {runs} runs, by {name}",
+            "top 25 by cumulative time:",
+            head,
+            *_lines(entries, lambda e: e.cumulative, 25, runs),
+            "ours only (graphs/, agent/, tools/), top 10 by self time:",
+            head,
+            *_lines(mine, lambda e: e.own, 10, runs),
+            "ours only, top 10 by cumulative time:",
+            head,
+            *_lines(mine, lambda e: e.cumulative, 10, runs),
+        ]
+    )
 
 
 __all__ = ["profile_loop"]

@@ -59,8 +59,14 @@ class Target:
         return f"  {mark}  {self.name}: {value} (target <= {self.limit:g}{self.unit}){note}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "value": self.value, "limit": self.limit, "unit": self.unit, "met": self.met,
-                "note": self.note}
+        return {
+            "name": self.name,
+            "value": self.value,
+            "limit": self.limit,
+            "unit": self.unit,
+            "met": self.met,
+            "note": self.note,
+        }
 
 
 @dataclass
@@ -75,8 +81,14 @@ class Measure:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"case": self.case, "contender": self.contender, "unit": self.unit,
-                "stat": self.stat.to_json() if self.stat else None, "skipped": self.skipped, **self.extra}
+        return {
+            "case": self.case,
+            "contender": self.contender,
+            "unit": self.unit,
+            "stat": self.stat.to_json() if self.stat else None,
+            "skipped": self.skipped,
+            **self.extra,
+        }
 
 
 @dataclass
@@ -129,7 +141,9 @@ def ms_spread(stat: Stat | None) -> str:
 
 
 def times(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}x"
+    if value is None:
+        return "-"
+    return f"{value:.2f}x" if value >= 0.1 else f"{value:.2g}x"
 
 
 __all__ = ["Measure", "Outcome", "Table", "Target", "ms", "ms_spread", "times"]

@@ -28,14 +28,18 @@ def prune_hook() -> Any:
 def run(quick: bool, workdir: Path, outcome: Outcome) -> None:
     prune = prune_hook()
     if prune is None:
-        outcome.skips.append("prune: not yet implemented (hook: graphs.memory.prune(saver, thread_id=None) "
-                             "-> (bytes_before, bytes_after))")
+        outcome.skips.append(
+            "prune: not yet implemented (hook: graphs.memory.prune(saver, thread_id=None) "
+            "-> (bytes_before, bytes_after))"
+        )
         return
     from bench.storage import conversation, stored_bytes
 
     turns = 50 if quick else 200
-    table = Table(f"one thread of {turns} turns, pruned", ["backend", "bytes before", "bytes after", "kept",
-                                                            "prune's own figures", "prune s", "next turn"])
+    table = Table(
+        f"one thread of {turns} turns, pruned",
+        ["backend", "bytes before", "bytes after", "kept", "prune's own figures", "prune s", "next turn"],
+    )
     for kind in ("sqlite", "postgres"):
         if kind == "postgres" and (why := pg.unavailable()):
             outcome.skip("prune on PostgreSQL", why)
@@ -53,8 +57,9 @@ def run(quick: bool, workdir: Path, outcome: Outcome) -> None:
             after = stored_bytes(kind, saver, path, url)
             out = turn(turns + 1)
             answered = "answered" if out.get("stop_reason") == "answered" else f"stopped: {out.get('stop_reason')}"
-        table.add(kind, before, after, f"{after / before:.0%}" if before else "-", f"{reported}", f"{took:.2f}",
-                  answered)
+        table.add(
+            kind, before, after, f"{after / before:.0%}" if before else "-", f"{reported}", f"{took:.2f}", answered
+        )
     outcome.tables.append(table)
 
 

@@ -43,8 +43,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"benchmarks to run ({', '.join(BENCHMARKS)})")
     parser.add_argument("--quick", action="store_true", help="small sizes and few runs (under a minute)")
     parser.add_argument("--json", metavar="PATH", type=Path, help="also write every figure to PATH")
-    parser.add_argument("--plot", metavar="PATH", nargs="?", const=Path(DEFAULT_JSON), type=Path,
-                        help=f"draw the results saved in PATH (default {DEFAULT_JSON}) as PNGs beside it, and exit")
+    parser.add_argument(
+        "--plot",
+        metavar="PATH",
+        nargs="?",
+        const=Path(DEFAULT_JSON),
+        type=Path,
+        help=f"draw the results saved in PATH (default {DEFAULT_JSON}) as PNGs beside it, and exit",
+    )
     parser.add_argument("--profile", action="store_true", help="with loop: profile our agent's loop instead")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BENCHMARKS]

@@ -53,9 +53,7 @@ class Stat:
         return asdict(self)
 
 
-def interleaved(
-    contenders: Mapping[str, Callable[[], object]], runs: int, warmup: int = 1
-) -> dict[str, list[float]]:
+def interleaved(contenders: Mapping[str, Callable[[], object]], runs: int, warmup: int = 1) -> dict[str, list[float]]:
     """Seconds per call of each contender, ``runs`` each after ``warmup`` unmeasured rounds, round-robin."""
     names = list(contenders)
     samples: dict[str, list[float]] = {name: [] for name in names}

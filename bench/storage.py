@@ -35,8 +35,9 @@ FLAT_LIMIT = 1.2
 ANCHOR = "create_react_agent"
 
 
-def conversation(contender: str, kind: str, stack: contextlib.ExitStack, *, path: Path | None = None,
-                 url: str | None = None) -> tuple[Any, Callable[[int], Any]]:
+def conversation(
+    contender: str, kind: str, stack: contextlib.ExitStack, *, path: Path | None = None, url: str | None = None
+) -> tuple[Any, Callable[[int], Any]]:
     """(saver, a function playing user turn n on one thread) for ``ours`` or the anchor."""
     from langchain_core.messages import HumanMessage
 
@@ -132,24 +133,41 @@ def run(quick: bool, workdir: Path, outcome: Outcome) -> None:
         outcome.tables.append(_table(kind, mine, theirs, marks))
         for contender, sizes in (("ours", mine), (ANCHOR, theirs)):
             for t, size in sizes.items():
-                outcome.measures.append(Measure(f"{kind} {t} turns", contender, "bytes", Stat.of([size]),
-                                                extra={"saver": kind, "turns": t, "text_bytes": text_bytes(t)}))
+                outcome.measures.append(
+                    Measure(
+                        f"{kind} {t} turns",
+                        contender,
+                        "bytes",
+                        Stat.of([size]),
+                        extra={"saver": kind, "turns": t, "text_bytes": text_bytes(t)},
+                    )
+                )
         first, last = per_turn(mine, marks[0], marks[1]), per_turn(mine, marks[-2], marks[-1])
         outcome.notes.append(
             f"ours on {kind}: {first / 1e3:.1f} KB per turn over turns {marks[0]}→{marks[1]}, "
-            f"{last / 1e3:.1f} KB per turn over {marks[-2]}→{marks[-1]} (a flat store grows alike)")
+            f"{last / 1e3:.1f} KB per turn over {marks[-2]}→{marks[-1]} (a flat store grows alike)"
+        )
         if len(theirs) >= 3:
             shown = sorted(theirs)
             outcome.notes.append(
                 f"{ANCHOR} on {kind}: {per_turn(theirs, shown[0], shown[1]) / 1e3:.1f} KB per turn over turns "
                 f"{shown[0]}→{shown[1]}, {per_turn(theirs, shown[-2], shown[-1]) / 1e3:.1f} over "
-                f"{shown[-2]}→{shown[-1]}")
+                f"{shown[-2]}→{shown[-1]}"
+            )
         for t in (200, 1000):
             value = mine[t] / text_bytes(t) if t in mine else None
-            outcome.targets.append(Target(f"ours bytes per text byte, {kind}, {t} turns", value, RATIO_LIMIT,
-                                          unit="", note="" if value is not None else "not run with --quick"))
-        outcome.targets.append(Target(f"ours growth per turn, last segment ÷ first, {kind} (flat)", last / first,
-                                      FLAT_LIMIT))
+            outcome.targets.append(
+                Target(
+                    f"ours bytes per text byte, {kind}, {t} turns",
+                    value,
+                    RATIO_LIMIT,
+                    unit="",
+                    note="" if value is not None else "not run with --quick",
+                )
+            )
+        outcome.targets.append(
+            Target(f"ours growth per turn, last segment ÷ first, {kind} (flat)", last / first, FLAT_LIMIT)
+        )
 
 
 __all__ = ["conversation", "grow", "run", "stored_bytes"]

@@ -78,8 +78,9 @@ class ToolLoopModel(BaseChatModel):
     def bind_tools(self, tools: Any, **kwargs: Any) -> ToolLoopModel:  # type: ignore[override]
         return self
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         seen = sum(isinstance(m, ToolMessage) for m in messages)
         if seen >= self.k:
             return _reply(AIMessage(content="done"))
@@ -97,8 +98,9 @@ class ConversationModel(BaseChatModel):
     def bind_tools(self, tools: Any, **kwargs: Any) -> ConversationModel:  # type: ignore[override]
         return self
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         turn = sum(isinstance(m, HumanMessage) for m in messages)
         if isinstance(messages[-1], HumanMessage):
             call = {"name": "add", "args": turn_args(turn), "id": f"call_{turn}", "type": "tool_call"}
