@@ -1,0 +1,227 @@
+"""Run endpoints: create (in the background, streamed, or waited for), list, read, join, cancel, delete.
+
+A new run on a busy thread follows its ``multitask_strategy``: ``reject`` (409),
+``enqueue`` (the default: the thread's runs execute in order), ``interrupt``
+(the current run stops, keeping what it did, and the new one starts) or
+``rollback`` (the current run stops, its checkpoints and record are removed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from agent.service.core import ApiError, Service, run_json
+from agent.service.events import loads
+from agent.service.sse import encode, sse_response
+from agent.service.streaming import MODES
+from agent.service.validation import body_of, one_of, positive
+
+STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
+KWARGS = (
+    "input",
+    "command",
+    "config",
+    "context",
+    "stream_mode",
+    "stream_subgraphs",
+    "stream_resumable",
+    "interrupt_before",
+    "interrupt_after",
+    "checkpoint_id",
+    "checkpoint",
+    "durability",
+    "on_completion",
+)
+
+
+def _modes(value: Any) -> list[str]:
+    modes = [value] if isinstance(value, str) else list(value or ["values"])
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        raise ApiError(422, f"unknown stream_mode {unknown[0]!r}; use {', '.join(sorted(MODES))}")
+    return modes
+
+
+def _where(run: dict[str, Any]) -> str:
+    return f"/threads/{run['thread_id']}/runs/{run['run_id']}"
+
+
+async def create_run(service: Service, thread_id: str | None, body: dict[str, Any]) -> dict[str, Any]:
+    """Validate, apply the multitask strategy, record the run and wake the executor."""
+    assistant = service.assistant(str(body.get("assistant_id") or "agent"))
+    strategy = one_of(body.get("multitask_strategy") or "enqueue", STRATEGIES, "multitask_strategy")
+    one_of(body.get("on_disconnect") or "continue", ("cancel", "continue"), "on_disconnect")
+    if body.get("durability") is not None:
+        one_of(body["durability"], ("sync", "async", "exit"), "durability")
+    kwargs = {k: body[k] for k in KWARGS if body.get(k) is not None}
+    kwargs["stream_mode"] = _modes(body.get("stream_mode"))
+    temporary = thread_id is None
+    if temporary:
+        thread_id = str(uuid.uuid4())
+        await asyncio.to_thread(service.records.create_thread, thread_id, {"temporary": True})
+    elif await asyncio.to_thread(service.records.thread, thread_id) is None:
+        if one_of(body.get("if_not_exists") or "reject", ("reject", "create"), "if_not_exists") == "reject":
+            raise ApiError(404, f"thread {thread_id} not found (pass if_not_exists='create' to create it)")
+        await asyncio.to_thread(service.records.create_thread, thread_id, {})
+    active = await asyncio.to_thread(service.records.active_runs, thread_id)
+    if active and strategy == "reject":
+        raise ApiError(409, f"thread {thread_id} is busy with run {active[0]['run_id']} (multitask_strategy=reject)")
+    if active and strategy in ("interrupt", "rollback"):
+        for run in active:
+            await asyncio.to_thread(service.records.request_cancel, run["run_id"], strategy, "multitask_strategy")
+    run = await asyncio.to_thread(
+        service.records.create_run,
+        {
+            "run_id": str(uuid.uuid4()),
+            "thread_id": thread_id,
+            "assistant_id": assistant.assistant_id,
+            "metadata": body.get("metadata") or {},
+            "multitask_strategy": strategy,
+            "kwargs": kwargs,
+            "temporary": temporary,
+        },
+    )
+    if not temporary:
+        await asyncio.to_thread(service.records.update_thread, thread_id, status="busy")
+    service.executor.wake()
+    return run
+
+
+async def events_of(service: Service, run_id: str, after: int, resumable: bool) -> AsyncIterator[bytes]:
+    """The run's SSE events after number ``after``; internal ones (``__…``) stay on the server."""
+    async for number, event, data in service.events.follow(run_id, after):
+        if not event.startswith("__"):
+            yield encode(event, data, str(number) if resumable else None)
+
+
+async def result_of(service: Service, run: dict[str, Any]) -> Any:
+    """What ``/wait`` and ``/join`` return: the final values (with ``__interrupt__``), or ``__error__``."""
+    async for _, event, data in service.events.follow(run["run_id"], 0):
+        if event == "__result__":
+            return loads(data)
+    state = await service.any_graph().aget_state({"configurable": {"thread_id": run["thread_id"]}})
+    from agent.service.serde import plain
+
+    return plain(state.values) or {}
+
+
+def routes(service: Service) -> dict[tuple[str, str], Any]:
+    async def background(request: Request) -> Response:
+        """Start a run in the background (``POST /threads/{id}/runs``, stateless ``POST /runs``)."""
+        run = await create_run(service, request.path_params.get("thread_id"), await body_of(request, service))
+        return JSONResponse(run_json(run), headers={"Content-Location": _where(run)})
+
+    async def stream(request: Request) -> Response:
+        """Start a run and stream its events (SSE); ``on_disconnect=cancel`` stops it if the client goes."""
+        body = await body_of(request, service)
+        run = await create_run(service, request.path_params.get("thread_id"), body)
+        cancel = (body.get("on_disconnect") or "continue") == "cancel"
+        events = _watched(
+            service, run, events_of(service, run["run_id"], 0, bool(body.get("stream_resumable"))), cancel
+        )
+        return sse_response(events, {"Location": _where(run) + "/stream", "Content-Location": _where(run)})
+
+    async def wait(request: Request) -> Response:
+        """Start a run and answer with its final values when it ends."""
+        run = await create_run(service, request.path_params.get("thread_id"), await body_of(request, service))
+        result = await result_of(service, run)
+        return JSONResponse(result, headers={"Location": _where(run) + "/join", "Content-Location": _where(run)})
+
+    async def listing(request: Request) -> Response:
+        """The thread's runs, newest first (``limit``, ``offset``, ``status``)."""
+        thread_id = request.path_params["thread_id"]
+        await service.thread_or_404(thread_id)
+        query = request.query_params
+        rows = await asyncio.to_thread(
+            service.records.runs,
+            thread_id,
+            query.get("status"),
+            positive(query.get("limit", 10), "limit", 1000),
+            positive(query.get("offset", 0), "offset", 10**9, minimum=0),
+        )
+        return JSONResponse([run_json(r) for r in rows])
+
+    async def one(request: Request) -> Response:
+        """One run."""
+        return JSONResponse(run_json(await _run_or_404(service, request)))
+
+    async def join(request: Request) -> Response:
+        """Wait for a run to end; its final values."""
+        return JSONResponse(await result_of(service, await _run_or_404(service, request)))
+
+    async def join_stream(request: Request) -> Response:
+        """Follow a run's events; with ``Last-Event-ID`` only those after it (runs created ``stream_resumable``)."""
+        run = await _run_or_404(service, request)
+        last = request.headers.get("last-event-id") or "0"
+        after = int(last) if last.isdigit() else 0
+        cancel = request.query_params.get("cancel_on_disconnect", "false").lower() in ("1", "true")
+        resumable = bool(run["kwargs"].get("stream_resumable"))
+        events = _watched(service, run, events_of(service, run["run_id"], after, resumable), cancel)
+        return sse_response(events, {"Location": _where(run) + "/stream"})
+
+    async def cancel(request: Request) -> Response:
+        """Stop a run: ``action=interrupt`` keeps what it did, ``rollback`` removes it; ``wait=1`` waits for it."""
+        run = await _run_or_404(service, request)
+        action = one_of(request.query_params.get("action", "interrupt"), ("interrupt", "rollback"), "action")
+        found = await asyncio.to_thread(service.records.request_cancel, run["run_id"], action, "cancelled by request")
+        if found is None:
+            raise ApiError(409, f"run {run['run_id']} is not pending or running (status {run['status']})")
+        if request.query_params.get("wait", "0").lower() in ("1", "true"):
+            await result_of(service, run)
+        latest = await asyncio.to_thread(service.records.run, run["run_id"])
+        return JSONResponse(run_json(latest or found), status_code=202)
+
+    async def delete(request: Request) -> Response:
+        """Delete a finished run's record (cancel it first if it is still going)."""
+        run = await _run_or_404(service, request)
+        if run["status"] in ("pending", "running"):
+            raise ApiError(409, f"run {run['run_id']} is {run['status']}; cancel it first")
+        await asyncio.to_thread(service.records.delete_run, run["run_id"])
+        return Response(status_code=204)
+
+    threads, runs = "/threads/{thread_id}/runs", "/threads/{thread_id}/runs/{run_id}"
+    return {
+        ("POST", threads): background,
+        ("POST", threads + "/stream"): stream,
+        ("POST", threads + "/wait"): wait,
+        ("POST", "/runs"): background,
+        ("POST", "/runs/stream"): stream,
+        ("POST", "/runs/wait"): wait,
+        ("GET", threads): listing,
+        ("GET", runs): one,
+        ("GET", runs + "/join"): join,
+        ("GET", runs + "/stream"): join_stream,
+        ("POST", runs + "/cancel"): cancel,
+        ("DELETE", runs): delete,
+    }
+
+
+async def _run_or_404(service: Service, request: Request) -> dict[str, Any]:
+    thread_id, run_id = request.path_params["thread_id"], request.path_params["run_id"]
+    run = await asyncio.to_thread(service.records.run, run_id, thread_id)
+    if run is None:
+        raise ApiError(404, f"run {run_id} not found in thread {thread_id}")
+    return run
+
+
+async def _watched(
+    service: Service, run: dict[str, Any], events: AsyncIterator[bytes], cancel_on_disconnect: bool
+) -> AsyncIterator[bytes]:
+    """The events; if the client leaves before the end and asked for it, the run is cancelled."""
+    ended = False
+    try:
+        async for chunk in events:
+            yield chunk
+        ended = True
+    finally:
+        if cancel_on_disconnect and not ended:
+            await asyncio.to_thread(service.records.request_cancel, run["run_id"], "interrupt", "client disconnected")
+
+
+__all__ = ["STRATEGIES", "create_run", "routes"]

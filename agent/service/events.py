@@ -1,0 +1,181 @@
+"""The events of each run, kept so that any client, on any replica, can follow a run or rejoin it.
+
+Every event gets the next number of its run (the SSE ``id``); a client that
+reconnects with ``Last-Event-ID`` gets every event after it.  Three backends
+with one interface: in the process (one replica), Redis Streams (replicas; a
+reader blocks on ``XREAD`` and sees events as another replica writes them), and
+a PostgreSQL table polled by readers (replicas without Redis).  A run's events
+end with ``end``; they are kept for a while after (``KEEP_SECONDS``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from agent.service.serde import dumps
+
+KEEP_SECONDS = 3600
+POLL_SECONDS = 0.2
+TERMINAL = ("end",)
+
+Event = tuple[int, str, bytes]  # number, name, JSON data
+
+
+class EventLog(Protocol):
+    async def append(self, run_id: str, event: str, data: Any) -> int: ...
+    def follow(self, run_id: str, after: int = 0) -> AsyncIterator[Event]: ...
+    async def close(self) -> None: ...
+
+
+@dataclass
+class _RunEvents:
+    items: list[Event] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    ended_at: float | None = None
+
+
+class MemoryEvents:
+    """One process: events in memory, readers woken as events arrive."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, _RunEvents] = {}
+
+    def _of(self, run_id: str) -> _RunEvents:
+        self._forget_old()
+        return self.runs.setdefault(run_id, _RunEvents())
+
+    def _forget_old(self) -> None:
+        cutoff = time.time() - KEEP_SECONDS
+        for run_id in [r for r, e in self.runs.items() if e.ended_at and e.ended_at < cutoff]:
+            del self.runs[run_id]
+
+    async def append(self, run_id: str, event: str, data: Any) -> int:
+        run = self._of(run_id)
+        number = len(run.items) + 1
+        run.items.append((number, event, data if isinstance(data, bytes) else dumps(data)))
+        if event in TERMINAL:
+            run.ended_at = time.time()
+        run.changed.set()
+        run.changed = asyncio.Event()
+        return number
+
+    async def follow(self, run_id: str, after: int = 0) -> AsyncIterator[Event]:
+        run = self._of(run_id)
+        position = after
+        while True:
+            changed = run.changed
+            while position < len(run.items):
+                item = run.items[position]
+                position += 1
+                yield item
+                if item[1] in TERMINAL:
+                    return
+            await changed.wait()
+
+    async def close(self) -> None:
+        self.runs.clear()
+
+
+class RedisEvents:
+    """Redis Streams: ``agent:run:<id>:events``; the entry's ``n`` field is the event number."""
+
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as redis
+
+        self.redis = redis.from_url(url)
+
+    @staticmethod
+    def key(run_id: str) -> str:
+        return f"agent:run:{run_id}:events"
+
+    async def append(self, run_id: str, event: str, data: Any) -> int:
+        body = data if isinstance(data, bytes) else dumps(data)
+        key = self.key(run_id)
+        number = await self.redis.incr(key + ":n")
+        await self.redis.xadd(key, {"n": number, "e": event, "d": body})
+        if event in TERMINAL or number == 1:
+            await self.redis.expire(key, KEEP_SECONDS)
+            await self.redis.expire(key + ":n", KEEP_SECONDS)
+        return int(number)
+
+    async def follow(self, run_id: str, after: int = 0) -> AsyncIterator[Event]:
+        key, cursor = self.key(run_id), "0-0"
+        while True:
+            found = await self.redis.xread({key: cursor}, count=500, block=int(POLL_SECONDS * 5000))
+            for _, entries in found or []:
+                for entry_id, fields in entries:
+                    cursor = entry_id
+                    number = int(fields[b"n"])
+                    if number <= after:
+                        continue
+                    event = fields[b"e"].decode()
+                    yield number, event, fields[b"d"]
+                    if event in TERMINAL:
+                        return
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+class TableEvents:
+    """PostgreSQL without Redis: an events table, polled by readers."""
+
+    def __init__(self, records: Any) -> None:
+        self.records = records
+        self.records._rows(
+            "CREATE TABLE IF NOT EXISTS agent_run_events (run_id TEXT NOT NULL, n INTEGER NOT NULL, "
+            "event TEXT NOT NULL, data TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, PRIMARY KEY (run_id, n))"
+        )
+
+    async def append(self, run_id: str, event: str, data: Any) -> int:
+        body = (data if isinstance(data, bytes) else dumps(data)).decode()
+
+        def insert() -> int:
+            if event in TERMINAL:
+                self.records._rows("DELETE FROM agent_run_events WHERE at < ?", (time.time() - KEEP_SECONDS,))
+            rows = self.records._rows(
+                "INSERT INTO agent_run_events (run_id, n, event, data, at) VALUES (?, "
+                "(SELECT COALESCE(MAX(n), 0) + 1 FROM agent_run_events WHERE run_id = ?), ?, ?, ?) RETURNING n",
+                (run_id, run_id, event, body, time.time()),
+            )
+            return int(rows[0]["n"])
+
+        return await asyncio.to_thread(insert)
+
+    async def follow(self, run_id: str, after: int = 0) -> AsyncIterator[Event]:
+        position = after
+        while True:
+            rows = await asyncio.to_thread(
+                self.records._rows,
+                "SELECT n, event, data FROM agent_run_events WHERE run_id = ? AND n > ? ORDER BY n",
+                (run_id, position),
+            )
+            for row in rows:
+                position = int(row["n"])
+                yield position, row["event"], row["data"].encode()
+                if row["event"] in TERMINAL:
+                    return
+            await asyncio.sleep(POLL_SECONDS)
+
+    async def close(self) -> None:
+        return None
+
+
+def event_log(records: Any, redis_url: str | None) -> EventLog:
+    if redis_url:
+        return RedisEvents(redis_url)
+    if records.dialect == "postgres":
+        return TableEvents(records)
+    return MemoryEvents()
+
+
+def loads(data: bytes) -> Any:
+    return json.loads(data)
+
+
+__all__ = ["Event", "EventLog", "MemoryEvents", "RedisEvents", "TableEvents", "event_log"]
