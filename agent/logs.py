@@ -8,11 +8,18 @@ masked by the code that logs (URLs are logged masked), and once more here.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGES = ("agent", "graphs", "tools", "mcp_servers")
+# Warnings the terminal renderer shows as events of the run (graphs.nodes: ``fallback``, ``degraded``).
+SHOWN_AS_EVENTS = (
+    "the model at %s failed (%s); the fallback model at %s answers",
+    "the %s step went without the model",
+)
 _FILE_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
 
 
@@ -58,6 +65,27 @@ def configure_stderr(level: int = logging.WARNING) -> None:
         logging.getLogger(name).propagate = False
 
 
+class _ShownAsEvents(logging.Filter):
+    """Keeps off stderr the warnings a renderer already shows; the log file still gets them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith(SHOWN_AS_EVENTS))
+
+
+@contextlib.contextmanager
+def events_on_stdout() -> Iterator[None]:
+    """While a renderer shows the run's fallback and degraded events, stderr does not repeat them."""
+    handlers = {h for name in PACKAGES for h in logging.getLogger(name).handlers if isinstance(h, _Stderr)}
+    shown = _ShownAsEvents()
+    for handler in handlers:
+        handler.addFilter(shown)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(shown)
+
+
 def configure_file(home: Path) -> Path | None:
     """Also keep every record, with tracebacks, in ``home/logs/agent.log``; None if it cannot be written."""
     path = home / "logs" / "agent.log"
@@ -72,4 +100,4 @@ def configure_file(home: Path) -> Path | None:
     return path
 
 
-__all__ = ["OneLine", "configure_file", "configure_stderr"]
+__all__ = ["OneLine", "configure_file", "configure_stderr", "events_on_stdout"]

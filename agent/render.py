@@ -2,39 +2,28 @@
 
 The runner calls these hooks in order; a renderer decides how they look.
 Reasoning text is shown apart from the answer (dimmed on a terminal, marked
-in plain text) and is never part of the answer.
+in plain text) and is never part of the answer.  Text from tools and models is
+made printable first (``agent.render_text``): it is shown, never interpreted.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from typing import Any, TextIO
 
 from rich.text import Text
 
+from agent.render_text import PlanTracker, compact_result, printable, result_object, short, stop_note, usage_line
+
 MAX_ARGS = 200
 MAX_RESULT = 160
 
 
-def short(value: Any, limit: int) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def usage_line(usage: dict[str, Any], elapsed: float, ttft: float | None = None, thread: str = "") -> str:
-    line = (f"thread {thread} · " if thread else "") + (
-        f"model calls {usage['model_calls']} · tool calls {usage['tool_calls']} · tokens "
-        f"{usage['total_tokens']:,} (in {usage['input_tokens']:,} / out {usage['output_tokens']:,}) · "
-        f"cost {usage['cost']:.6f} · {elapsed:.2f}s"
-    )
-    return line + (f" · first token {ttft:.2f}s" if ttft is not None else "")
-
-
 class Renderer:
     """Plain text: one line per event, answer tokens as they arrive."""
+
+    shows_events = True  # fallback and degraded steps are shown here, not as log lines on stderr
 
     def __init__(self, out: TextIO | None = None, verbose: bool = False) -> None:
         self.out = out or sys.stdout
@@ -44,28 +33,47 @@ class Renderer:
         self.streamed = ""  # answer text streamed since the last tool event
         self.first_token: float | None = None
         self.waiting_since = time.perf_counter()
+        self._plans = PlanTracker()
+        self._closing_plan: list[dict[str, Any]] | None = None  # a plan that came while the answer streamed
+        self._results: dict[str, dict[str, Any]] = {}  # tool name -> the last result shown (parsed)
+        self._fallback_shown = False
 
     # --- hooks -------------------------------------------------------------------
     def plan(self, steps: list[dict[str, Any]]) -> None:
-        self._end_text()
-        self._line("plan:")
-        for index, step in enumerate(steps, 1):
-            tool = f" [{step['tool']}]" if step.get("tool") else ""
-            self._line(f"  {index}. ({step['status']}) {step['description']}{tool}")
+        """A plan whose statuses changed; the closing one (after the answer began) waits for the summary."""
+        if self.in_text or self.streamed.strip():
+            self._closing_plan = steps
+            return
+        self._show_plan(steps)
 
     def tool_start(self, event: dict[str, Any]) -> None:
         self._end_text()
-        self._line(f"→ {event['name']}({short(event['args'], MAX_ARGS)})")
+        self._line(f"→ {printable(event['name'])}({short(event['args'], MAX_ARGS)})")
 
     def tool_end(self, event: dict[str, Any]) -> None:
         self._end_text()
         mark = "ok" if event["ok"] else "error"
-        self._line(f"← {event['name']} {mark} ({event['seconds']:.2f}s): {short(event['result'], MAX_RESULT)}")
+        self._line(f"← {printable(event['name'])} {mark} ({event['seconds']:.2f}s): {self._result_text(event)}")
         self._reset_wait()
 
     def rejected(self, event: dict[str, Any]) -> None:
         self._end_text()
-        self._line(f"✗ {event['name']} rejected: {short(event['error'], MAX_RESULT)}")
+        self._line(f"✗ {printable(event['name'])} rejected: {short(event['error'], MAX_RESULT)}")
+
+    def denied(self, event: dict[str, Any]) -> None:
+        self._end_text()
+        self._line(f"✗ {printable(event['name'])} denied: not run")
+
+    def fallback(self, event: dict[str, Any]) -> None:
+        """Once a run: the main model failed and the fallback answers (the closing line counts the calls)."""
+        if self._fallback_shown:
+            return
+        self._fallback_shown = True
+        self.notice(fallback_text(event))
+
+    def degraded(self, event: dict[str, Any]) -> None:
+        self._end_text()
+        self._line(f"({degraded_text(event)})")
 
     def reasoning(self, text: str) -> None:
         self._mark_first_token()
@@ -73,7 +81,7 @@ class Renderer:
             self._end_text()
             self.out.write("[reasoning] ")
             self.in_reasoning = True
-        self.out.write(text)
+        self.out.write(printable(text))
         self.out.flush()
 
     def token(self, text: str) -> None:
@@ -83,7 +91,7 @@ class Renderer:
             self.in_reasoning = False
         self.in_text = True
         self.streamed += text
-        self.out.write(text)
+        self.out.write(printable(text))
         self.out.flush()
 
     def answer(self, answer: str) -> None:
@@ -92,24 +100,59 @@ class Renderer:
         if streamed and answer.startswith(streamed):
             rest = answer[len(streamed) :]
             if rest.strip():
-                self.out.write(rest)
+                self.out.write(printable(rest))
         else:
             self._end_text()
-            self.out.write(answer)
+            self.out.write(printable(answer))
         self.out.write("\n")
         self.in_text = False
         self.out.flush()
 
-    def summary(self, usage: dict[str, Any], stop_reason: str, elapsed: float, thread: str = "") -> None:
+    def summary(
+        self,
+        usage: dict[str, Any],
+        stop_reason: str,
+        elapsed: float,
+        thread: str = "",
+        models: tuple[str, str] = ("", ""),
+    ) -> None:
+        self._show_closing_plan()
         ttft = self.first_token if self.verbose else None
-        note = "" if stop_reason == "answered" else f" · stopped: {stop_reason}"
-        self._line(usage_line(usage, elapsed, ttft, thread) + note)
+        self._line(printable(usage_line(usage, elapsed, ttft, thread, models)) + stop_note(stop_reason))
 
     def notice(self, text: str) -> None:
         self._end_text()
-        self._line(text)
+        self._line(printable(text))
 
     # --- helpers -----------------------------------------------------------------
+    def _show_plan(self, steps: list[dict[str, Any]], waiting: bool = True) -> None:
+        view = self._plans.view(steps)
+        if view is not None:
+            self._end_text()
+            self._print_plan(steps, view, waiting)
+
+    def _show_closing_plan(self) -> None:
+        if self._closing_plan is not None:
+            steps, self._closing_plan = self._closing_plan, None
+            self._show_plan(steps, waiting=False)
+
+    def _print_plan(self, steps: list[dict[str, Any]], view: str, waiting: bool) -> None:
+        if view == "done":
+            self._line(f"plan: all {len(steps)} steps done")
+            return
+        self._line("plan:")
+        for index, step in enumerate(steps, 1):
+            tool = f" [{printable(step['tool'])}]" if step.get("tool") else ""
+            self._line(f"  {index}. ({step['status']}) {short(step['description'], 300)}{tool}")
+
+    def _result_text(self, event: dict[str, Any]) -> str:
+        """The result, compact; fields that differ from the last result of the same tool come first."""
+        name, result = event["name"], event["result"]
+        text = short(compact_result(result, self._results.get(name)), MAX_RESULT)
+        if isinstance(result, str) and (data := result_object(result)) is not None:
+            self._results[name] = data
+        return text
+
     def _mark_first_token(self) -> None:
         if self.first_token is None:
             self.first_token = time.perf_counter() - self.waiting_since
@@ -131,6 +174,15 @@ class Renderer:
         self._end_text()
 
 
+def fallback_text(event: dict[str, Any]) -> str:
+    failed, spare = short(event.get("failed", "?"), 120), short(event.get("model", "?"), 120)
+    return f"the model at {failed} failed ({short(event.get('error', ''), 160)}); the fallback model at {spare} answers"
+
+
+def degraded_text(event: dict[str, Any]) -> str:
+    return f"the {short(event.get('step', '?'), 40)} step went without the model: {short(event.get('error', ''), 160)}"
+
+
 class RichRenderer(Renderer):
     """Colours, dimmed reasoning, and a progress line (spinner, elapsed time) while waiting."""
 
@@ -149,13 +201,17 @@ class RichRenderer(Renderer):
 
         self._stop()
         self._status = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=self.console, transient=True
+            SpinnerColumn(),
+            TextColumn("{task.description}", markup=False),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
         )
         self._status.add_task(label)
         self._status.start()
 
     def _wait_for_tools(self) -> None:
-        names = ", ".join(sorted(set(self._running.values())))
+        names = ", ".join(sorted({printable(n) for n in self._running.values()}))
         self._wait(f"running {names}…" if names else "thinking…")
 
     def _stop(self) -> None:
@@ -163,23 +219,26 @@ class RichRenderer(Renderer):
             self._status.stop()
             self._status = None
 
-    def plan(self, steps: list[dict[str, Any]]) -> None:
+    def _print_plan(self, steps: list[dict[str, Any]], view: str, waiting: bool) -> None:
         self._stop()
-        self._end_text()
-        self.console.print(Text("plan", style="bold"))
-        for index, step in enumerate(steps, 1):
-            style = {"done": "green", "failed": "red", "skipped": "dim"}.get(step["status"], "")
-            line = Text.assemble(f"  {index}. ", (f"({step['status']}) {step['description']}", style))
-            if step.get("tool"):
-                line.append(f" [{step['tool']}]", style="cyan")
-            self.console.print(line)
-        self._wait("thinking…")
+        if view == "done":
+            self.console.print(Text(f"plan: all {len(steps)} steps done", style="green"))
+        else:
+            self.console.print(Text("plan", style="bold"))
+            for index, step in enumerate(steps, 1):
+                style = {"done": "green", "failed": "red", "skipped": "dim"}.get(step["status"], "")
+                line = Text.assemble(f"  {index}. ", (f"({step['status']}) {short(step['description'], 300)}", style))
+                if step.get("tool"):
+                    line.append(f" [{printable(step['tool'])}]", style="cyan")
+                self.console.print(line)
+        if waiting:
+            self._wait("thinking…")
 
     def tool_start(self, event: dict[str, Any]) -> None:
         self._stop()
         self._end_text()
         self.console.print(
-            Text.assemble((f"→ {event['name']}", "cyan"), "(", (short(event["args"], MAX_ARGS), "dim"), ")")
+            Text.assemble((f"→ {printable(event['name'])}", "cyan"), "(", (short(event["args"], MAX_ARGS), "dim"), ")")
         )
         self._running[event["id"]] = event["name"]
         self._wait_for_tools()
@@ -190,10 +249,10 @@ class RichRenderer(Renderer):
         mark = ("ok", "green") if event["ok"] else ("error", "red")
         self.console.print(
             Text.assemble(
-                (f"← {event['name']} ", "cyan"),
+                (f"← {printable(event['name'])} ", "cyan"),
                 mark,
                 (f" ({event['seconds']:.2f}s) ", "dim"),
-                short(event["result"], MAX_RESULT),
+                self._result_text(event),
             )
         )
         self._running.pop(event["id"], None)
@@ -204,14 +263,26 @@ class RichRenderer(Renderer):
         self._stop()
         self._end_text()
         reason = short(event["error"], MAX_RESULT)
-        self.console.print(Text.assemble((f"✗ {event['name']} rejected: ", "yellow"), reason))
+        self.console.print(Text.assemble((f"✗ {printable(event['name'])} rejected: ", "yellow"), reason))
+        self._wait("thinking…")
+
+    def denied(self, event: dict[str, Any]) -> None:
+        self._stop()
+        self._end_text()
+        self.console.print(Text.assemble((f"✗ {printable(event['name'])} denied: ", "yellow"), "not run"))
+        self._wait("thinking…")
+
+    def degraded(self, event: dict[str, Any]) -> None:
+        self._stop()
+        self._end_text()
+        self.console.print(Text(f"({degraded_text(event)})", style="dim"))
         self._wait("thinking…")
 
     def reasoning(self, text: str) -> None:
         self._stop()
         self._mark_first_token()
         self.in_reasoning = True
-        self.console.print(text, style="dim italic", end="", markup=False)
+        self.console.print(Text(printable(text), style="dim italic"), end="")
 
     def token(self, text: str) -> None:
         self._stop()
@@ -221,24 +292,32 @@ class RichRenderer(Renderer):
         self._mark_first_token()
         self.in_text = True
         self.streamed += text
-        self.console.print(text, end="", markup=False)
+        self.console.print(Text(printable(text)), end="")
 
     def answer(self, answer: str) -> None:
         self._stop()
         super().answer(answer)
 
-    def summary(self, usage: dict[str, Any], stop_reason: str, elapsed: float, thread: str = "") -> None:
+    def summary(
+        self,
+        usage: dict[str, Any],
+        stop_reason: str,
+        elapsed: float,
+        thread: str = "",
+        models: tuple[str, str] = ("", ""),
+    ) -> None:
         self._stop()
+        self._show_closing_plan()
         ttft = self.first_token if self.verbose else None
-        line = Text(usage_line(usage, elapsed, ttft, thread), style="dim")
-        if stop_reason != "answered":
-            line.append(f" · stopped: {stop_reason}", style="yellow")
+        line = Text(printable(usage_line(usage, elapsed, ttft, thread, models)), style="dim")
+        if note := stop_note(stop_reason):
+            line.append(note, style="yellow")
         self.console.print(line)
 
     def notice(self, text: str) -> None:
         self._stop()
         self._end_text()
-        self.console.print(text, style="yellow", markup=False)
+        self.console.print(Text(printable(text), style="yellow"))
 
     def close(self) -> None:
         self._stop()
@@ -246,15 +325,27 @@ class RichRenderer(Renderer):
 
 
 class QuietRenderer(Renderer):
-    """Only the answer."""
+    """Only the answer (fallback and degraded steps stay log lines on stderr)."""
+
+    shows_events = False
 
     def plan(self, steps: list[dict[str, Any]]) -> None: ...
     def tool_start(self, event: dict[str, Any]) -> None: ...
     def tool_end(self, event: dict[str, Any]) -> None: ...
     def rejected(self, event: dict[str, Any]) -> None: ...
+    def denied(self, event: dict[str, Any]) -> None: ...
+    def fallback(self, event: dict[str, Any]) -> None: ...
+    def degraded(self, event: dict[str, Any]) -> None: ...
     def reasoning(self, text: str) -> None: ...
     def token(self, text: str) -> None: ...
-    def summary(self, usage: dict[str, Any], stop_reason: str, elapsed: float, thread: str = "") -> None: ...
+    def summary(
+        self,
+        usage: dict[str, Any],
+        stop_reason: str,
+        elapsed: float,
+        thread: str = "",
+        models: tuple[str, str] = ("", ""),
+    ) -> None: ...
     def notice(self, text: str) -> None: ...
 
 

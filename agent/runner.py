@@ -5,6 +5,7 @@ Shared by ``run`` and ``chat``.  The result has the fields of ``--json``.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -26,15 +27,24 @@ class RunResult:
     elapsed: float = 0.0
     plan: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""  # one line naming what failed (the model's endpoint, never a key)
+    model: str = ""  # the model: "offline", or provider:name (never a key or URL)
+    fallback_model: str = ""  # the fallback model, in --json only when it answered
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if not self.usage.get("fallback_calls"):
+            del data["fallback_model"]
+        return data
 
 
 def usage_of(stats: dict[str, Any], tool_log: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The ``usage`` of ``--json``; tool calls are those of the log that ran (a denied call did not)."""
+    """The ``usage`` of ``--json``; tool calls are those of the log that ran (a denied call did not).
+
+    ``fallback_calls`` (calls the fallback model answered) and ``degraded`` (plan, compact or
+    finish steps that went without the model) are there only when not zero.
+    """
     tokens_in, tokens_out = stats.get("input_tokens", 0), stats.get("output_tokens", 0)
-    return {
+    usage = {
         "input_tokens": tokens_in,
         "output_tokens": tokens_out,
         "total_tokens": tokens_in + tokens_out,
@@ -42,6 +52,10 @@ def usage_of(stats: dict[str, Any], tool_log: list[dict[str, Any]] | None = None
         "model_calls": stats.get("model_calls", 0),
         "tool_calls": sum(1 for record in tool_log or [] if record.get("approved", True)),
     }
+    for key in ("fallback_calls", "degraded"):
+        if stats.get(key):
+            usage[key] = stats[key]
+    return usage
 
 
 def _call_json(record: dict[str, Any]) -> dict[str, Any]:
@@ -59,6 +73,9 @@ def _dispatch(mode: str, chunk: Any, renderer: Renderer) -> None:
             "tool_start": renderer.tool_start,
             "tool_end": renderer.tool_end,
             "tool_rejected": renderer.rejected,
+            "tool_denied": renderer.denied,
+            "fallback": renderer.fallback,
+            "degraded": renderer.degraded,
         }.get(kind)
         if hook:
             hook(chunk)
@@ -80,11 +97,31 @@ def run_task(
     renderer: Renderer,
     approve: Approver,
     callbacks: list[Any] | None = None,
+    models: tuple[str, str] = ("", ""),
 ) -> RunResult:
     """Stream the task to the renderer; resume after each approval interrupt; return the result.
 
-    ``task=None`` continues the thread from its last checkpoint.
+    ``task=None`` continues the thread from its last checkpoint; ``models`` names the model
+    and the fallback model (or "") for the closing line and ``--json``.
     """
+    from agent.logs import events_on_stdout
+
+    with events_on_stdout() if renderer.shows_events else contextlib.nullcontext():
+        result = _stream(graph, task, thread_id, renderer, approve, callbacks)
+    result.model, result.fallback_model = models
+    renderer.summary(result.usage, result.stop_reason, result.elapsed, thread_id, models)
+    renderer.close()
+    return result
+
+
+def _stream(
+    graph: Any,
+    task: str | None,
+    thread_id: str,
+    renderer: Renderer,
+    approve: Approver,
+    callbacks: list[Any] | None,
+) -> RunResult:
     from langgraph.types import Command
 
     from graphs.background import STOP
@@ -113,7 +150,7 @@ def run_task(
     values = state.values
     answer = values.get("answer", "")
     renderer.answer(answer)
-    result = RunResult(
+    return RunResult(
         answer=answer,
         stop_reason=values.get("stop_reason") or "answered",
         thread_id=thread_id,
@@ -123,9 +160,6 @@ def run_task(
         plan=list(values.get("plan") or []),
         error=values.get("error") or "",
     )
-    renderer.summary(result.usage, result.stop_reason, result.elapsed, thread_id)
-    renderer.close()
-    return result
 
 
 __all__ = ["RunResult", "run_task", "usage_of"]
