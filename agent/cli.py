@@ -14,13 +14,16 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_BOUND, EXIT_MODEL, EXIT_BUSY = 0, 1, 2, 3, 4, 5
+EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_BOUND, EXIT_MODEL, EXIT_BUSY, EXIT_NOT_FOUND = 0, 1, 2, 3, 4, 5, 6
 EXIT_INTERRUPTED = 130
 
 EPILOG = """\
-exit codes: 0 answered · 1 unexpected error · 2 configuration or usage error ·
-            3 a bound stopped the run (best-effort answer printed) · 4 the model could not be reached ·
-            5 the thread is busy with another run (AGENT_THREAD_WAIT) · 130 interrupted (Ctrl-C)
+exit codes: 0 answered (also when you denied a destructive call and the model answered; stop reason
+              "denied"), or the output pipe was closed early (`agent ... | head -1`)
+            1 unexpected error · 2 configuration or usage error (e.g. an empty task)
+            3 a bound stopped the run (best-effort answer printed) · 4 the model could not be reached
+            5 the thread is busy with another run (AGENT_THREAD_WAIT) · 6 not found (no such thread)
+            130 interrupted (Ctrl-C) · chat: Ctrl-C clears the line, twice in a row or Ctrl-D leaves (0)
 
 models: with no model configured the offline model answers (primes, arithmetic,
 the database, web search). Configure one with OPENAI_API_KEY / OPENAI_BASE_URL,
@@ -31,6 +34,14 @@ Settings: AGENT_* environment variables or .env (see `python -m agent config`).
 
 class ConfigError(Exception):
     """Bad configuration: printed as one line, exit code 2."""
+
+
+class UsageError(Exception):
+    """A command used wrongly (an empty task, a missing thread id): one line, exit code 2."""
+
+
+class NotFound(Exception):
+    """What the command names does not exist (a thread id): one line, exit code 6."""
 
 
 def _settings_args(parser: argparse.ArgumentParser) -> None:
@@ -78,12 +89,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--yes", "-y", action="store_true", help="approve destructive tool calls without asking")
     _settings_args(run)
 
-    chat = sub.add_parser("chat", help="interactive conversation (/new, /thread [ID], /exit)")
+    chat = sub.add_parser(
+        "chat",
+        help="interactive conversation (/new, /thread [ID], /exit)",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     chat.add_argument("--thread", help="thread to continue (default: a new one)")
     chat.add_argument("--yes", "-y", action="store_true", help="approve destructive tool calls without asking")
     _settings_args(chat)
 
-    threads = sub.add_parser("threads", help="list, show or delete conversation threads")
+    threads = sub.add_parser(
+        "threads",
+        help="list, show or delete conversation threads",
+        epilog="exit codes: 0 done · 2 no thread id given · 6 no such thread",
+    )
     threads.add_argument("action", choices=["list", "show", "delete"], nargs="?", default="list")
     threads.add_argument("thread", nargs="?", help="thread id (show, delete)")
     threads.add_argument("--json", action="store_true")
@@ -117,13 +137,18 @@ SETTING_FLAGS = (
 )
 
 
+def flag_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given as flags on this command line."""
+    return {name: getattr(args, name) for name in SETTING_FLAGS if getattr(args, name, None) is not None}
+
+
 def load_settings(args: argparse.Namespace) -> Any:
     """Settings from the environment and .env, with the given flags on top."""
     from pydantic import ValidationError
 
     from agent.settings import Settings
 
-    overrides = {name: getattr(args, name) for name in SETTING_FLAGS if getattr(args, name, None) is not None}
+    overrides = flag_overrides(args)
     try:
         settings = Settings(**overrides)
     except ValidationError as err:
@@ -139,6 +164,9 @@ def load_settings(args: argparse.Namespace) -> Any:
 
 def build_graph(settings: Any, **kwargs: Any) -> Any:
     """The agent graph; anything wrong with what the settings point at is a configuration error."""
+    from agent.mcp import prestart
+
+    prestart(settings)  # MCP servers start while LangGraph loads
     from graphs.builder import build_agent
 
     with configuration(settings):
@@ -157,6 +185,8 @@ def configuration(settings: Any) -> Iterator[None]:
 
     try:
         yield
+    except BrokenPipeError:  # the reader went away (`| head`): not a configuration problem
+        raise
     except (ModelConfigError, MCPConfigError, CheckpointerError) as err:
         raise ConfigError(str(err)) from None
     except (sqlite3.Error, RuntimeError, OSError, ValueError) as err:
@@ -183,12 +213,16 @@ def _approver(args: argparse.Namespace, renderer: Any) -> Any:
 
 
 def exit_code(stop_reason: str) -> int:
-    if stop_reason == "answered":
+    """0 when the run answered, also after the user denied a destructive call ("denied")."""
+    if stop_reason in ("answered", "denied"):
         return EXIT_OK
     return EXIT_MODEL if stop_reason == "model_error" else EXIT_BOUND
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if not args.task.strip():
+        raise UsageError('the task is empty: give one, e.g. agent run "Is 97 prime?"')
+    from agent.config_view import fallback_label, model_label
     from agent.render import QuietRenderer, make_renderer
     from agent.runner import run_task
     from agent.tracing import tracing_callbacks
@@ -197,7 +231,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     graph = build_graph(settings)
     thread = args.thread or uuid.uuid4().hex[:12]
     renderer = QuietRenderer(open_devnull()) if args.json else make_renderer(quiet=args.quiet, verbose=args.verbose)
-    result = run_task(graph, args.task, thread, renderer, _approver(args, renderer), tracing_callbacks(settings))
+    callbacks = tracing_callbacks(settings)
+    models = (model_label(settings), fallback_label(settings))
+    result = run_task(graph, args.task, thread, renderer, _approver(args, renderer), callbacks, models)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
     if result.error:
@@ -213,10 +249,13 @@ def open_devnull() -> Any:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from agent.chat import chat_loop
+    from agent.config_view import fallback_label, model_label
     from agent.tracing import tracing_callbacks
 
     settings = load_settings(args)
-    return chat_loop(build_graph(settings), args, _approver, tracing_callbacks(settings))
+    graph = build_graph(settings)
+    models = (model_label(settings), fallback_label(settings))
+    return chat_loop(graph, args, _approver, tracing_callbacks(settings), models)
 
 
 def cmd_threads(args: argparse.Namespace) -> int:
@@ -231,6 +270,9 @@ def cmd_tools(args: argparse.Namespace) -> int:
     from agent.config_view import show_tools
 
     settings = load_settings(args)
+    from agent.mcp import prestart
+
+    prestart(settings)
     with configuration(settings):
         return show_tools(settings, as_json=args.json)
 
@@ -238,7 +280,7 @@ def cmd_tools(args: argparse.Namespace) -> int:
 def cmd_config(args: argparse.Namespace) -> int:
     from agent.config_view import show_config
 
-    return show_config(load_settings(args), as_json=args.json)
+    return show_config(load_settings(args), as_json=args.json, flags=set(flag_overrides(args)))
 
 
 COMMANDS = {"run": cmd_run, "chat": cmd_chat, "threads": cmd_threads, "tools": cmd_tools, "config": cmd_config}
@@ -249,6 +291,19 @@ def quiet_tracing_logs() -> None:
     import logging
 
     logging.getLogger("langsmith").setLevel(logging.CRITICAL)
+
+
+def _output_closed() -> int:
+    """Whoever read our output stopped (`agent config | head -1`): normal, so exit 0 quietly.
+
+    Python's recipe: point stdout at devnull, so the flush at exit does not fail again.
+    """
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -263,10 +318,20 @@ def main(argv: list[str] | None = None) -> int:
     configure_stderr()
     quiet_tracing_logs()
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        return _output_closed()
     except ConfigError as err:
         print(f"agent: configuration error: {err}", file=sys.stderr)
         return EXIT_CONFIG
+    except UsageError as err:
+        print(f"agent: usage error: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    except NotFound as err:
+        print(f"agent: {err}", file=sys.stderr)
+        return EXIT_NOT_FOUND
     except ThreadBusy as err:
         print(f"agent: {err}", file=sys.stderr)
         return EXIT_BUSY
@@ -275,4 +340,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-__all__ = ["EXIT_BOUND", "EXIT_CONFIG", "EXIT_MODEL", "EXIT_OK", "build_parser", "main"]
+__all__ = [
+    "EXIT_BOUND",
+    "EXIT_CONFIG",
+    "EXIT_MODEL",
+    "EXIT_NOT_FOUND",
+    "EXIT_OK",
+    "ConfigError",
+    "NotFound",
+    "UsageError",
+    "build_parser",
+    "main",
+]

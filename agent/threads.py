@@ -6,6 +6,8 @@ import argparse
 import json
 from typing import Any
 
+from agent.render_text import printable
+
 MAX_THREADS = 200
 
 
@@ -45,27 +47,28 @@ def threads_command(args: argparse.Namespace, settings: Any) -> int:
             print(json.dumps(rows, ensure_ascii=False))
         else:
             for row in rows:
-                print(f"{row['thread_id']}  {row['updated'][:19]}  {row['messages']:4d} messages  {row['first']}")
+                line = f"{row['thread_id']}  {row['updated'][:19]}  {row['messages']:4d} messages  {row['first']}"
+                print(printable(line))
             if not rows:
                 print("no threads yet")
         return 0
-    if not args.thread:
-        print(f"agent threads {args.action}: name the thread id")
-        return 2
+    from agent.cli import NotFound, UsageError
+
+    if not args.thread or not args.thread.strip():
+        raise UsageError(f"threads {args.action}: name the thread id (agent threads list shows them)")
     config = {"configurable": {"thread_id": args.thread}}
+    if saver.get_tuple(config) is None:
+        raise NotFound(f"no thread {args.thread} (agent threads list shows them)")
     if args.action == "delete":
         saver.delete_thread(args.thread)
         print(f"deleted thread {args.thread}")
         return 0
     messages = graph.get_state(config).values.get("messages", [])
-    if not messages:
-        print(f"no thread {args.thread}")
-        return 1
     if args.json:
         print(json.dumps([_message_json(m) for m in messages], ensure_ascii=False))
         return 0
     for message in messages:
-        print(_message_line(message))
+        print(printable(_message_line(message)))
     return 0
 
 
