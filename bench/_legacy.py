@@ -34,15 +34,17 @@ def legacy_python(packages: tuple[str, ...] = LEGACY_PACKAGES) -> str:
     building = venv.with_name(f"{venv.name}.building-{os.getpid()}")
     shutil.rmtree(building, ignore_errors=True)
     base = getattr(sys, "_base_executable", sys.executable)
-    steps = [[base, "-m", "venv", str(building)],
-             [str(building / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-              *packages]]
+    steps = [
+        [base, "-m", "venv", str(building)],
+        [str(building / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *packages],
+    ]
     for step in steps:
         result = subprocess.run(step, capture_output=True, text=True, timeout=900)
         if result.returncode != 0:
             shutil.rmtree(building, ignore_errors=True)
-            raise LegacyEnvError(f"could not build a virtualenv with {', '.join(packages)}: "
-                                 f"{(result.stderr or result.stdout)[-500:]}")
+            raise LegacyEnvError(
+                f"could not build a virtualenv with {', '.join(packages)}: {(result.stderr or result.stdout)[-500:]}"
+            )
     (building / ".complete").write_text(" ".join(packages))
     shutil.rmtree(venv, ignore_errors=True)
     try:

@@ -5,7 +5,9 @@ profiler: pyinstrument (sampling, so small functions are not inflated) when it
 is installed, else cProfile.  It prints the top 25 functions by cumulative time,
 then our own functions (``graphs``, ``agent``, ``tools``) by self and by
 cumulative time, which is the list of what to remove.  Only the main thread is
-profiled: time spent waiting for work on another thread shows as that wait.
+profiled by pyinstrument: time spent waiting for a call on another thread shows
+as that wait, so cProfile then profiles every thread too (the graph runs each
+model and tool call on a thread of its own).
 """
 
 from __future__ import annotations
@@ -70,17 +72,37 @@ def _with_pyinstrument(work: Callable[[], None]) -> tuple[str, list[Entry]]:
 
 
 def _with_cprofile(work: Callable[[], None]) -> tuple[str, list[Entry]]:
+    """cProfile in this thread and in every thread started meanwhile (the graph runs calls on threads)."""
     import cProfile
     import pstats
+    import threading
 
-    profiler = cProfile.Profile()
-    profiler.runcall(work)
-    stats = pstats.Stats(profiler)
+    workers: list[cProfile.Profile] = []
+
+    def in_new_thread(*_: Any) -> None:  # the first profile event of a new thread: profile it from here on
+        profile = cProfile.Profile()
+        workers.append(profile)
+        profile.enable()
+
+    main = cProfile.Profile()
+    threading.setprofile(in_new_thread)
+    try:
+        main.runcall(work)
+    finally:
+        threading.setprofile(None)  # type: ignore[arg-type]
+    stats = pstats.Stats(main)
+    for profile in workers:
+        profile.create_stats()
+        stats.add(profile)
     entries = [
         Entry(name, f"{file}:{line}", cumulative, own)
         for (file, line, name), (_, _, own, cumulative, _) in stats.stats.items()  # type: ignore[attr-defined]
     ]
-    return "cProfile (deterministic; small functions look costlier than they are)", entries
+    return (
+        f"cProfile, every thread ({len(workers)} worker threads; deterministic, so small functions look "
+        "costlier than they are; cumulative times of different threads overlap)",
+        entries,
+    )
 
 
 def _lines(entries: Iterable[Entry], key: Callable[[Entry], float], limit: int, runs: int) -> list[str]:
@@ -105,13 +127,25 @@ def profile_loop(quick: bool, workdir: Path) -> str:
             for _ in range(runs):
                 run()
 
-        profiler = _with_pyinstrument if importlib.util.find_spec("pyinstrument") else _with_cprofile
-        name, entries = profiler(work)
+        sections = []
+        profilers = [_with_cprofile]
+        if importlib.util.find_spec("pyinstrument"):
+            profilers.insert(0, _with_pyinstrument)
+        for profiler in profilers:
+            name, entries = profiler(work)
+            sections.append(_section(name, entries, runs))
+    intro = f"profile of ours: K={k} tool turns on SQLite, {runs} runs per profiler" + (
+        "" if len(sections) > 1 else " (pip install pyinstrument for a sampling view of the main thread)"
+    )
+    return "\n\n".join([intro, *sections])
+
+
+def _section(name: str, entries: list[Entry], runs: int) -> str:
     head = "      cum ms   self ms    function (file:line)   [ms per run; * = ours]"
     mine = [e for e in entries if e.ours]
     return "\n".join(
         [
-            f"profile of ours: K={k} tool turns on SQLite, {runs} runs, by {name}",
+            f"by {name}",
             "top 25 by cumulative time:",
             head,
             *_lines(entries, lambda e: e.cumulative, 25, runs),

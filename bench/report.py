@@ -54,9 +54,11 @@ class Target:
 
     def render(self) -> str:
         mark = {True: "PASS", False: "MISS", None: "n/a "}[self.met]
-        value = "not measured" if self.value is None else f"{self.value:.2f}{self.unit}"
+        limit = f"target <= {self.limit:g}{self.unit}"
+        if self.value is None:
+            return f"  {mark}  {self.name}: {self.note or 'not measured'} ({limit})"
         note = f"  ({self.note})" if self.note else ""
-        return f"  {mark}  {self.name}: {value} (target <= {self.limit:g}{self.unit}){note}"
+        return f"  {mark}  {self.name}: {self.value:.2f}{self.unit} ({limit}){note}"
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -113,7 +113,9 @@ def _table(kind: str, mine: dict[int, int], theirs: dict[int, int], marks: tuple
             cells = [f"{theirs[t] / 1e3:.0f}", f"{theirs[t] / text:.1f}", f"{mine[t] / theirs[t]:.3f}x"]
         else:
             guess = projected(theirs, t)
-            cells = ["not run", f"~{guess / text:.0f} projected" if guess else "-", "-"]
+            cells = (
+                [f"not run (~{guess / 1e3:,.0f} projected)", f"~{guess / text:.0f}", "-"] if guess else ["not run"] * 3
+            )
         table.add(t, f"{text / 1e3:.1f}", f"{mine[t] / 1e3:.0f}", f"{mine[t] / text:.1f}", *cells)
     return table
 
@@ -131,6 +133,12 @@ def run(quick: bool, workdir: Path, outcome: Outcome) -> None:
             outcome.skip(f"{ANCHOR} on {kind}", str(err))
             theirs = {}
         outcome.tables.append(_table(kind, mine, theirs, marks))
+        if theirs and marks[-1] > ANCHOR_MAX_TURNS:
+            outcome.notes.append(
+                f"{ANCHOR} on {kind} stops at {ANCHOR_MAX_TURNS} turns: it stores the whole message list again at "
+                "every step, so its size grows with the square of the turns; its 1,000-turn size is a quadratic "
+                "projection from its last three measured sizes, not a measurement"
+            )
         for contender, sizes in (("ours", mine), (ANCHOR, theirs)):
             for t, size in sizes.items():
                 outcome.measures.append(
