@@ -175,21 +175,26 @@ def run(name: str, families: Sequence[str], argv: Sequence[str] | None = None) -
         if token and len(token) < 16:
             logger.warning("AGENT_MCP_TOKEN is only %d characters long; use 32 or more random ones", len(token))
 
+    from mcp_servers.catalog import server_features
     from mcp_servers.server import build_server
 
+    slots = ToolSlots(limits.max_tool_calls, wait=limits.tool_queue_timeout, queued=limits.tool_queue)
     try:  # a stray print while importing or building a tool must not reach the stdio wire
         with contextlib.redirect_stdout(sys.stderr):
-            specs = [spec for family in families for spec in family_specs(family, settings)]
+            by_family = {family: family_specs(family, settings) for family in families}
+            features = server_features(families, by_family, settings, slots)
     except (ToolError, ValueError, OSError) as err:  # e.g. an unsupported database URL (never echoes a password)
         print(f"error: {err}", file=sys.stderr)
         return 2
+    specs = [spec for family in families for spec in by_family[family]]
     if "database" in families:
         from tools.db.common import parse_database_url
 
         where = parse_database_url(settings.resolved_database_url()).display  # without the password
         logger.info("database tools use %s (%s)", where, "read-write" if settings.database_write else "read-only")
-    slots = ToolSlots(limits.max_tool_calls, wait=limits.tool_queue_timeout, queued=limits.tool_queue)
-    server = build_server(f"langgraph-mcp-agent-{name}", specs, title=f"langgraph-mcp-agent: {name}", slots=slots)
+    server = build_server(
+        f"langgraph-mcp-agent-{name}", specs, title=f"langgraph-mcp-agent: {name}", slots=slots, features=features
+    )
     try:
         if args.http:
             from mcp_servers.http_app import serve_http
