@@ -103,7 +103,8 @@ def test_resources_prompts_and_completion(transport, mode, home, http_all):
             columns = await client.complete(table_ref, {"name": "column", "value": "cust"}, {"table": "orders"})
             assert columns.completion.values == ["customer_id"]
             template_ref = types.ResourceTemplateReference(type="ref/resource", uri="db://demo/tables/{table}/schema")
-            assert "products" in (await client.complete(template_ref, {"name": "table", "value": "p"})).completion.values
+            by_template = await client.complete(template_ref, {"name": "table", "value": "p"})
+            assert "products" in by_template.completion.values
             with pytest.raises(MCPError, match="Unknown prompt"):
                 await client.complete(types.PromptReference(type="ref/prompt", name="nope"), {"name": "a", "value": ""})
 
