@@ -155,26 +155,10 @@ def run(name: str, families: Sequence[str], argv: Sequence[str] | None = None) -
     """Parse ``argv``, build the server for ``families`` and serve until the client leaves."""
     parser = build_parser(name, families)
     args = parser.parse_args(argv)
-    if not args.http and (args.host or args.port is not None or args.allowed_host or args.allowed_origin):
-        parser.error("--host, --port, --allowed-host and --allowed-origin need --http")
-    configure_logging(args.log_level)
-    try:
-        settings = load_settings(args)
-        limits = ServerLimits()
-    except ValueError as err:  # pydantic's ValidationError: e.g. AGENT_DATABASE_WRITE=perhaps
-        print(f"error: invalid settings: {one_line(err)}", file=sys.stderr)
-        return 2
-    token = settings.mcp_token.get_secret_value() if settings.mcp_token else None
-    host = args.host or "127.0.0.1"
-    if args.http:
-        from mcp_servers.http_app import is_loopback
-
-        if not is_loopback(host) and not token:
-            print(f"error: refusing to serve on {host} without a bearer token: {TOKEN_HINT}.", file=sys.stderr)
-            return 2
-        if token and len(token) < 16:
-            logger.warning("AGENT_MCP_TOKEN is only %d characters long; use 32 or more random ones", len(token))
-
+    prepared = prepare(parser, args)
+    if isinstance(prepared, int):
+        return prepared
+    settings, limits, token = prepared
     from mcp_servers.catalog import server_features
     from mcp_servers.server import build_server
 
@@ -195,6 +179,37 @@ def run(name: str, families: Sequence[str], argv: Sequence[str] | None = None) -
     server = build_server(
         f"langgraph-mcp-agent-{name}", specs, title=f"langgraph-mcp-agent: {name}", slots=slots, features=features
     )
+    return serve(server, args, limits, token)
+
+
+def prepare(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> tuple[ServerSettings, ServerLimits, str | None] | int:
+    """Check the flags, set up logging, read the settings: (settings, limits, token), or an exit code."""
+    if not args.http and (args.host or args.port is not None or args.allowed_host or args.allowed_origin):
+        parser.error("--host, --port, --allowed-host and --allowed-origin need --http")
+    configure_logging(args.log_level)
+    try:
+        settings = load_settings(args)
+        limits = ServerLimits()
+    except ValueError as err:  # pydantic's ValidationError: e.g. AGENT_DATABASE_WRITE=perhaps
+        print(f"error: invalid settings: {one_line(err)}", file=sys.stderr)
+        return 2
+    token = settings.mcp_token.get_secret_value() if settings.mcp_token else None
+    if args.http:
+        from mcp_servers.http_app import is_loopback
+
+        host = args.host or "127.0.0.1"
+        if not is_loopback(host) and not token:
+            print(f"error: refusing to serve on {host} without a bearer token: {TOKEN_HINT}.", file=sys.stderr)
+            return 2
+        if token and len(token) < 16:
+            logger.warning("AGENT_MCP_TOKEN is only %d characters long; use 32 or more random ones", len(token))
+    return settings, limits, token
+
+
+def serve(server: Server[Any], args: argparse.Namespace, limits: ServerLimits, token: str | None) -> int:
+    """Serve ``server`` on stdio, or on HTTP with ``--http``, until the client leaves or Ctrl-C."""
     try:
         if args.http:
             from mcp_servers.http_app import serve_http
@@ -202,7 +217,7 @@ def run(name: str, families: Sequence[str], argv: Sequence[str] | None = None) -
             port = DEFAULT_PORT if args.port is None else args.port
             serve_http(
                 server,
-                host=host,
+                host=args.host or "127.0.0.1",
                 port=port,
                 token=token,
                 limits=limits,
@@ -236,4 +251,4 @@ def main_for(name: str, families: Sequence[str]) -> None:
     raise SystemExit(run(name, families))
 
 
-__all__ = ["DEFAULT_PORT", "FAMILIES", "build_parser", "main_for", "run"]
+__all__ = ["DEFAULT_PORT", "FAMILIES", "build_parser", "main_for", "prepare", "run", "serve"]

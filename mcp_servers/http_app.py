@@ -26,7 +26,8 @@ What one client may hold is bounded in layers (defaults and variables in
 * the guards above, then the body size (413 over ``AGENT_MCP_MAX_BODY_BYTES``):
   :mod:`mcp_servers.http_body`;
 * sessions per client address and overall: :mod:`mcp_servers.http_sessions`;
-* tool calls running at once: :class:`mcp_servers.running.ToolSlots`.
+* tool calls running at once: :class:`mcp_servers.running.ToolSlots`;
+* the events kept for clients that resume a stream: :mod:`mcp_servers.http_events`.
 
 uvicorn's ``X-Forwarded-For`` handling is off: the client address that the
 bounds count is the socket's peer, which a client cannot choose.  WebSocket
@@ -51,6 +52,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_servers.http_body import RequestBodyMiddleware
+from mcp_servers.http_events import RETRY_MS, BoundedEventStore, EventScopeMiddleware
 from mcp_servers.http_protocol import MAX_HEADER_BYTES, BoundedH11Protocol
 from mcp_servers.http_sessions import SessionLimitMiddleware, SessionTable
 from mcp_servers.limits import ServerLimits
@@ -144,13 +146,25 @@ class GuardMiddleware:
 
 
 def build_app(
-    server: Server[Any], *, host: str, security: TransportSecuritySettings, token: str | None, limits: ServerLimits
+    server: Server[Any],
+    *,
+    host: str,
+    security: TransportSecuritySettings,
+    token: str | None,
+    limits: ServerLimits,
+    retry_ms: int = RETRY_MS,
 ) -> ASGIApp:
-    """The SDK's streamable HTTP app behind the guards and the body and session bounds."""
+    """The SDK's streamable HTTP app behind the guards and the body and session bounds.
+
+    SSE streams are resumable (:mod:`mcp_servers.http_events`): priming events tell
+    clients to wait ``retry_ms`` before reconnecting with ``Last-Event-ID``.
+    """
     app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         transport_security=security,
         host=host,
+        event_store=BoundedEventStore(),
+        retry_interval=retry_ms,
         max_request_body_size=limits.max_body_bytes,
         session_idle_timeout=limits.session_idle_timeout,
         # a backstop: ours evicts first, but may be passed by the opening requests in flight (one per connection)
@@ -161,7 +175,7 @@ def build_app(
         per_address=limits.sessions_per_address,
         idle_timeout=limits.session_idle_timeout,
     )
-    sessions = SessionLimitMiddleware(app, table, MCP_PATH)
+    sessions = SessionLimitMiddleware(EventScopeMiddleware(app), table, MCP_PATH)
     return GuardMiddleware(RequestBodyMiddleware(sessions, limits.max_body_bytes), security, token)
 
 
