@@ -19,7 +19,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace, settings: Any) -> int:
     import uvicorn
 
+    from agent.logs import configure_file, configure_stderr
     from agent.service.app import build_app
+
+    configure_stderr()
+    configure_file(settings.home)
     from agent.service.runtime import open_service
 
     token = settings.api_token.get_secret_value() if settings.api_token else None

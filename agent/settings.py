@@ -34,6 +34,10 @@ class Settings(GraphSettings):  # type: ignore[misc, valid-type]
     service_lease: float = Field(
         default=30.0, ge=2, le=3600, description="Seconds a replica's claim on a run lasts without renewal."
     )
+    service_graphs: Path | None = Field(
+        default=None,
+        description="A langgraph.json-shaped file naming the graphs to serve (default: the agent graph).",
+    )
     service_max_body_bytes: int = Field(
         default=1_000_000, ge=1024, le=100_000_000, description="Largest request body the service accepts."
     )

@@ -187,8 +187,42 @@ def open_store(url: str, index: dict[str, Any] | None = None) -> BaseStore:
     return store
 
 
+def delete_checkpoints_after(saver: BaseCheckpointSaver, thread_id: str, checkpoint_id: str | None) -> None:
+    """Remove the checkpoints (and their writes) a thread gained after ``checkpoint_id``: a rolled-back run.
+
+    ``None`` means the thread had none before: it is emptied.  Checkpoint ids are
+    time-ordered (uuid6), so "after" is a comparison of ids.
+    """
+    if checkpoint_id is None:
+        saver.delete_thread(thread_id)
+        return
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    if isinstance(saver, InMemorySaver):
+        for namespace in saver.storage.get(thread_id, {}).values():
+            for key in [k for k in namespace if k > checkpoint_id]:
+                del namespace[key]
+        for key in [k for k in saver.writes if k[0] == thread_id and k[2] > checkpoint_id]:
+            del saver.writes[key]
+        return
+    postgres = is_postgres_saver(saver)
+    tables, mark = (("checkpoints", "checkpoint_writes"), "%s") if postgres else (("checkpoints", "writes"), "?")
+    opened = saver._cursor() if postgres else saver.cursor()  # type: ignore[attr-defined]  # the savers' own
+    with opened as cur:
+        for table in tables:
+            cur.execute(
+                f"DELETE FROM {table} WHERE thread_id = {mark} AND checkpoint_id > {mark}", (thread_id, checkpoint_id)
+            )
+
+
+def is_postgres_saver(saver: Any) -> bool:
+    return any(base.__module__.startswith("langgraph.checkpoint.postgres") for base in type(saver).__mro__)
+
+
 __all__ = [
     "CheckpointerError",
+    "delete_checkpoints_after",
+    "is_postgres_saver",
     "ThreadedAsync",
     "ThreadedSqliteSaver",
     "is_postgres",

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal, NotRequired, TypedDict
+from typing import Annotated, Any, Literal, NotRequired
 
 from langchain_core.messages import AnyMessage
 from langchain_core.messages.utils import convert_to_messages
 from langgraph.channels import DeltaChannel, EphemeralValue
 from langgraph.graph.message import add_messages
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict  # pydantic (JSON schemas of the state) needs this one before 3.12
 
 # A full copy of the history every this many updates bounds the replay on load; snapshots cost the
 # history's size each, so rarer ones keep storage linear (folding a replay is linear: fold_messages).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from starlette.requests import Request
@@ -12,23 +13,28 @@ from agent.service.core import ApiError, Service
 from agent.service.serde import plain
 from agent.service.validation import body_of, positive
 
+log = logging.getLogger(__name__)
+
 
 def _schemas(assistant: Any) -> dict[str, Any]:
     graph = assistant.graph
 
     def schema(method: str) -> dict[str, Any] | None:
+        if not hasattr(graph, method):
+            return None
         try:
-            return getattr(graph, method)().model_json_schema()
-        except Exception:  # noqa: BLE001 - a schema LangGraph cannot render is reported as missing
+            return plain(getattr(graph, method)())
+        except Exception:  # a schema LangGraph cannot render is reported as missing, and logged
+            log.warning("%s of graph %s failed", method, assistant.graph_id, exc_info=True)
             return None
 
     return {
         "graph_id": assistant.graph_id,
-        "input_schema": schema("get_input_schema"),
-        "output_schema": schema("get_output_schema"),
-        "state_schema": plain(graph.get_state_jsonschema()) if hasattr(graph, "get_state_jsonschema") else None,
-        "config_schema": schema("get_config_schema"),
-        "context_schema": schema("get_context_jsonschema") if hasattr(graph, "get_context_jsonschema") else None,
+        "input_schema": schema("get_input_jsonschema"),
+        "output_schema": schema("get_output_jsonschema"),
+        "state_schema": schema("get_output_jsonschema"),  # every channel of the state
+        "config_schema": schema("get_config_jsonschema"),
+        "context_schema": schema("get_context_jsonschema"),
     }
 
 

@@ -51,10 +51,15 @@ def state_json(state: Any) -> dict[str, Any]:
     }
 
 
+def graph_config(thread_id: str, checkpoint: str | None = None) -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread_id, **({"checkpoint_id": checkpoint} if checkpoint else {})}}
+
+
 def routes(service: Service) -> dict[tuple[str, str], Any]:
-    graph_config = lambda thread_id, checkpoint=None: {  # noqa: E731
-        "configurable": {"thread_id": thread_id, **({"checkpoint_id": checkpoint} if checkpoint else {})}
-    }
+    return {**_thread_routes(service), **_state_routes(service)}
+
+
+def _thread_routes(service: Service) -> dict[tuple[str, str], Any]:
 
     async def create(request: Request) -> Response:
         """Create a thread (``thread_id``, ``metadata``, ``if_exists``: raise or do_nothing)."""
@@ -109,6 +114,16 @@ def routes(service: Service) -> dict[tuple[str, str], Any]:
         )
         return JSONResponse([await service.thread_json(r) for r in rows])
 
+    return {
+        ("POST", "/threads"): create,
+        ("GET", "/threads/{thread_id}"): get,
+        ("PATCH", "/threads/{thread_id}"): patch,
+        ("DELETE", "/threads/{thread_id}"): delete,
+        ("POST", "/threads/search"): search,
+    }
+
+
+def _state_routes(service: Service) -> dict[tuple[str, str], Any]:
     async def get_state(request: Request) -> Response:
         """The thread's state now, or at ``checkpoint_id``."""
         thread_id = request.path_params["thread_id"]
@@ -173,11 +188,6 @@ def routes(service: Service) -> dict[tuple[str, str], Any]:
         return JSONResponse(await service.thread_json(created))
 
     return {
-        ("POST", "/threads"): create,
-        ("GET", "/threads/{thread_id}"): get,
-        ("PATCH", "/threads/{thread_id}"): patch,
-        ("DELETE", "/threads/{thread_id}"): delete,
-        ("POST", "/threads/search"): search,
         ("GET", "/threads/{thread_id}/state"): get_state,
         ("GET", "/threads/{thread_id}/state/{checkpoint_id}"): get_state,
         ("POST", "/threads/{thread_id}/state/checkpoint"): state_at,

@@ -1,7 +1,9 @@
 """The events of each run, kept so that any client, on any replica, can follow a run or rejoin it.
 
-Every event gets the next number of its run (the SSE ``id``); a client that
-reconnects with ``Last-Event-ID`` gets every event after it.  Three backends
+Every event a client sees gets the next number of its run (the SSE ``id``); a
+client that reconnects with ``Last-Event-ID`` gets every event after it.  Events
+the server keeps for itself (``__result__``) take no number of their own, so
+the numbers a client sees have no gaps.  Three backends
 with one interface: in the process (one replica), Redis Streams (replicas; a
 reader blocks on ``XREAD`` and sees events as another replica writes them), and
 a PostgreSQL table polled by readers (replicas without Redis).  A run's events
@@ -22,6 +24,11 @@ from agent.service.serde import dumps
 KEEP_SECONDS = 3600
 POLL_SECONDS = 0.2
 TERMINAL = ("end",)
+
+
+def internal(event: str) -> bool:
+    return event.startswith("__")
+
 
 Event = tuple[int, str, bytes]  # number, name, JSON data
 
@@ -56,7 +63,7 @@ class MemoryEvents:
 
     async def append(self, run_id: str, event: str, data: Any) -> int:
         run = self._of(run_id)
-        number = len(run.items) + 1
+        number = (run.items[-1][0] if run.items else 0) + (0 if internal(event) else 1)
         run.items.append((number, event, data if isinstance(data, bytes) else dumps(data)))
         if event in TERMINAL:
             run.ended_at = time.time()
@@ -66,7 +73,7 @@ class MemoryEvents:
 
     async def follow(self, run_id: str, after: int = 0) -> AsyncIterator[Event]:
         run = self._of(run_id)
-        position = after
+        position = next((i for i, item in enumerate(run.items) if item[0] > after), len(run.items))
         while True:
             changed = run.changed
             while position < len(run.items):
@@ -96,7 +103,7 @@ class RedisEvents:
     async def append(self, run_id: str, event: str, data: Any) -> int:
         body = data if isinstance(data, bytes) else dumps(data)
         key = self.key(run_id)
-        number = await self.redis.incr(key + ":n")
+        number = int(await self.redis.get(key + ":n") or 0) if internal(event) else await self.redis.incr(key + ":n")
         await self.redis.xadd(key, {"n": number, "e": event, "d": body})
         if event in TERMINAL or number == 1:
             await self.redis.expire(key, KEEP_SECONDS)
@@ -110,10 +117,9 @@ class RedisEvents:
             for _, entries in found or []:
                 for entry_id, fields in entries:
                     cursor = entry_id
-                    number = int(fields[b"n"])
-                    if number <= after:
+                    number, event = int(fields[b"n"]), fields[b"e"].decode()
+                    if number <= after and not (after == 0 and internal(event)):
                         continue
-                    event = fields[b"e"].decode()
                     yield number, event, fields[b"d"]
                     if event in TERMINAL:
                         return
@@ -128,8 +134,9 @@ class TableEvents:
     def __init__(self, records: Any) -> None:
         self.records = records
         self.records._rows(
-            "CREATE TABLE IF NOT EXISTS agent_run_events (run_id TEXT NOT NULL, n INTEGER NOT NULL, "
-            "event TEXT NOT NULL, data TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, PRIMARY KEY (run_id, n))"
+            "CREATE TABLE IF NOT EXISTS agent_run_events (run_id TEXT NOT NULL, pos INTEGER NOT NULL, "
+            "n INTEGER NOT NULL, event TEXT NOT NULL, data TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, "
+            "PRIMARY KEY (run_id, pos))"
         )
 
     async def append(self, run_id: str, event: str, data: Any) -> int:
@@ -138,26 +145,35 @@ class TableEvents:
         def insert() -> int:
             if event in TERMINAL:
                 self.records._rows("DELETE FROM agent_run_events WHERE at < ?", (time.time() - KEEP_SECONDS,))
+            step = 0 if internal(event) else 1
             rows = self.records._rows(
-                "INSERT INTO agent_run_events (run_id, n, event, data, at) VALUES (?, "
-                "(SELECT COALESCE(MAX(n), 0) + 1 FROM agent_run_events WHERE run_id = ?), ?, ?, ?) RETURNING n",
-                (run_id, run_id, event, body, time.time()),
+                "INSERT INTO agent_run_events (run_id, pos, n, event, data, at) VALUES (?, "
+                "(SELECT COALESCE(MAX(pos), 0) + 1 FROM agent_run_events WHERE run_id = ?), "
+                f"(SELECT COALESCE(MAX(n), 0) + {step} FROM agent_run_events WHERE run_id = ?), ?, ?, ?) RETURNING n",
+                (run_id, run_id, run_id, event, body, time.time()),
             )
             return int(rows[0]["n"])
 
         return await asyncio.to_thread(insert)
 
     async def follow(self, run_id: str, after: int = 0) -> AsyncIterator[Event]:
-        position = after
+        position = 0
+        if after:  # skip every event the client has (those numbered up to ``after``)
+            rows = await asyncio.to_thread(
+                self.records._rows,
+                "SELECT COALESCE(MAX(pos), 0) AS pos FROM agent_run_events WHERE run_id = ? AND n <= ?",
+                (run_id, after),
+            )
+            position = int(rows[0]["pos"] or 0)
         while True:
             rows = await asyncio.to_thread(
                 self.records._rows,
-                "SELECT n, event, data FROM agent_run_events WHERE run_id = ? AND n > ? ORDER BY n",
+                "SELECT pos, n, event, data FROM agent_run_events WHERE run_id = ? AND pos > ? ORDER BY pos",
                 (run_id, position),
             )
             for row in rows:
-                position = int(row["n"])
-                yield position, row["event"], row["data"].encode()
+                position = int(row["pos"])
+                yield int(row["n"]), row["event"], row["data"].encode()
                 if row["event"] in TERMINAL:
                     return
             await asyncio.sleep(POLL_SECONDS)

@@ -28,8 +28,10 @@ log = logging.getLogger(__name__)
 STATUS_ON_CANCEL = {"interrupt": "interrupted", "rollback": "interrupted"}
 
 
-class Lost(Exception):  # noqa: N818 - control flow
-    """Another replica holds the run now."""
+def _report(task: asyncio.Task[None]) -> None:
+    """A run task must never end in an exception nobody sees."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s ended with an unexpected error", task.get_name(), exc_info=task.exception())
 
 
 class Executor:
@@ -71,6 +73,7 @@ class Executor:
                     if run is None:
                         break
                     task = asyncio.create_task(self._execute(run), name=f"run-{run['run_id']}")
+                    task.add_done_callback(_report)
                     self.running[run["run_id"]] = task
             except asyncio.CancelledError:
                 raise
@@ -101,19 +104,25 @@ class Executor:
                 return
             status = STATUS_ON_CANCEL[why]
             if why == "rollback":
-                await self._rollback(run, start_checkpoint)
+                try:
+                    await self._rollback(run, start_checkpoint)
+                except Exception as err:  # the run stops anyway; what could not be undone is said
+                    log.error("rolling back run %s failed", run_id, exc_info=True)
+                    status, error = "error", {"error": type(err).__name__, "message": f"rollback failed: {err}"}
+                    self.stopping[run_id] = "interrupt"
         except Exception as err:  # the run failed: the client gets an error event, the replica goes on
             log.warning("run %s failed: %s", run_id, err, exc_info=True)
             status, error = "error", {"error": type(err).__name__, "message": str(err)[:2000]}
             await self.events.append(run_id, "error", error)
         finally:
             keeper.cancel()
-        try:
-            await self.events.append(run_id, "__result__", await self._result(run, error))
-            await self.events.append(run_id, "end", None)
+        try:  # records first: a client woken by the last events must find the run and thread settled
+            result = await self._result(run, error)
             if self.stopping.get(run_id) != "rollback":
                 await asyncio.to_thread(self.records.finish, run_id, self.worker, status)
             await self._settle_thread(thread_id, run, error)
+            await self.events.append(run_id, "__result__", result)
+            await self.events.append(run_id, "end", None)
         finally:
             self.running.pop(run_id, None)
             self.stopping.pop(run_id, None)

@@ -24,6 +24,8 @@ async def open_service(settings: Any, graphs: dict[str, Any] | None = None) -> A
     url = settings.resolved_checkpointer()
     saver = open_checkpointer(url)
     store = open_store(url)
+    if graphs is None and settings.service_graphs is not None:
+        graphs = load_graphs(settings.service_graphs, checkpointer=saver, store=store, settings=settings)
     if graphs is None:
         from agent.mcp import prestart
         from graphs.builder import build_agent
@@ -58,4 +60,37 @@ async def open_service(settings: Any, graphs: dict[str, Any] | None = None) -> A
         await events.close()
 
 
-__all__ = ["open_service"]
+def load_graphs(path: Any, **resources: Any) -> dict[str, Any]:
+    """The graphs a ``langgraph.json``-shaped file names (``{"graphs": {"id": "file.py:attr"}}``).
+
+    ``attr`` is a compiled graph (given the service's checkpointer and store) or a
+    function called with ``checkpointer``, ``store`` and ``settings`` that returns one.
+    A path is relative to the file; ``module.name:attr`` imports a module.
+    """
+    import importlib
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    spec_file = Path(path)
+    graphs: dict[str, Any] = {}
+    for graph_id, target in json.loads(spec_file.read_text(encoding="utf-8"))["graphs"].items():
+        location, _, attr = target.rpartition(":")
+        if location.endswith(".py"):
+            file = (spec_file.parent / location).resolve()
+            module_spec = importlib.util.spec_from_file_location(f"agent_service_graph_{graph_id}", file)
+            module = importlib.util.module_from_spec(module_spec)  # type: ignore[arg-type]
+            module_spec.loader.exec_module(module)  # type: ignore[union-attr]
+        else:
+            module = importlib.import_module(location)
+        found = getattr(module, attr)
+        if hasattr(found, "checkpointer"):  # a compiled graph: ours to give storage
+            graphs[graph_id] = found.copy(
+                update={"checkpointer": resources["checkpointer"], "store": resources["store"]}
+            )
+        else:
+            graphs[graph_id] = found(**resources)
+    return graphs
+
+
+__all__ = ["load_graphs", "open_service"]
