@@ -60,7 +60,9 @@ def _settings_args(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--mcp-config", metavar="PATH", help="mcpServers JSON file")
     group.add_argument("--planning", choices=["auto", "always", "off"])
-    group.add_argument("--context", dest="context_strategy", choices=["all", "last_rounds", "summary", "recall"])
+    from graphs.context import STRATEGIES  # the table the builder reads (light: no LangChain at import)
+
+    group.add_argument("--context", dest="context_strategy", choices=list(STRATEGIES))
     group.add_argument("--max-model-calls", type=int)
     group.add_argument("--max-tool-calls", type=int)
     group.add_argument("--max-seconds", type=float)
@@ -116,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", help="show the effective configuration (secrets masked)")
     config.add_argument("--json", action="store_true")
     _settings_args(config)
+
+    from agent.serve import add_parser as add_serve
+
+    _settings_args(add_serve(sub))
     return parser
 
 
@@ -283,7 +289,22 @@ def cmd_config(args: argparse.Namespace) -> int:
     return show_config(load_settings(args), as_json=args.json, flags=set(flag_overrides(args)))
 
 
-COMMANDS = {"run": cmd_run, "chat": cmd_chat, "threads": cmd_threads, "tools": cmd_tools, "config": cmd_config}
+def cmd_serve(args: argparse.Namespace) -> int:
+    from agent.serve import run as serve
+
+    settings = load_settings(args)
+    with configuration(settings):
+        return serve(args, settings)
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "chat": cmd_chat,
+    "threads": cmd_threads,
+    "tools": cmd_tools,
+    "config": cmd_config,
+    "serve": cmd_serve,
+}
 
 
 def quiet_tracing_logs() -> None:
