@@ -150,6 +150,7 @@ def routes(service: Service) -> dict[tuple[str, str], Any]:
                 "langgraph_py_version": version("langgraph"),
                 "flags": {"assistants": True, "crons": False, "langsmith": False},
                 "metadata": {"graphs": sorted(a.graph_id for a in service.assistants.values())},
+                "model": service.model_info,
             }
         )
 

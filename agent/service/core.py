@@ -60,6 +60,7 @@ class Service:
     max_body: int = 1_000_000
     token: str | None = None
     temporary: set[str] = field(default_factory=set)
+    model_info: dict[str, Any] = field(default_factory=dict)  # the model in use: provider, name, offline
 
     def assistant(self, assistant_id: str) -> Assistant:
         """By its id, or by its graph id (``agent``), as LangGraph's clients use either."""

@@ -52,12 +52,26 @@ async def open_service(settings: Any, graphs: dict[str, Any] | None = None) -> A
         max_body=settings.service_max_body_bytes,
         token=settings.api_token.get_secret_value() if settings.api_token else None,
     )
+    service.model_info = model_info(settings) if settings.service_graphs is None else {"custom": True}
     executor.start()
     try:
         yield service
     finally:
         await executor.stop()
         await events.close()
+
+
+def model_info(settings: Any) -> dict[str, Any]:
+    """Which model answers (for the web page and /info): never a key or a URL with a password."""
+    from graphs.llm import ModelConfigError, choose_model
+
+    try:
+        choice = choose_model(settings)
+    except ModelConfigError as err:
+        return {"error": str(err)}
+    if choice is None:
+        return {"provider": "offline", "model": "offline", "offline": True}
+    return {"provider": choice.provider, "model": choice.model, "offline": False}
 
 
 def load_graphs(path: Any, **resources: Any) -> dict[str, Any]:
