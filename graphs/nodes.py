@@ -204,12 +204,17 @@ class AgentNodes(ToolSteps):
         if stop := self.cfg.bounds.before_model_call(stats):
             return {"stop_reason": stop}
         prompt = self.cfg.context.prompt(state, config, self.system_parts(state))
+        # Once the main model has failed in a run, its later calls go straight to the fallback:
+        # each failure costs the SDK's retries and backoff, seconds the user waits for nothing.
+        first = self.bound_fallback if stats.get("fallback_calls") and self.bound_fallback else self.bound_model
         try:
-            response = yield ModelCall(self.bound_model, prompt, config, self._seconds(stats))
+            response = yield ModelCall(first, prompt, config, self._seconds(stats))
+            if first is self.bound_fallback:
+                stats = RunStats(**{**stats, "fallback_calls": stats.get("fallback_calls", 0) + 1})
         except OutOfTime:
             return {"stop_reason": "time"}
         except self.errors as err:
-            if self.bound_fallback is None:
+            if self.bound_fallback is None or first is self.bound_fallback:
                 return self._model_error(err)
             stats = self._fell_back(stats, err)
             try:
