@@ -1,17 +1,17 @@
 """Child processes timed like hyperfine does it: a warm-up, then the median of N; and their peak memory.
 
 The wall time runs from spawn to exit; the peak resident set comes from the
-child's own resource usage (``wait4``'s ``ru_maxrss``), so it is the child's
-peak, not ours.
+child's own resource usage (``wait4``'s ``ru_maxrss``).  Both are taken by a
+small middleman process (:mod:`bench.measure_child`), because a child forked
+straight from this large process would report this process's peak as its own.
 """
 
 from __future__ import annotations
 
-import os
+import json
+import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,7 @@ from pathlib import Path
 from bench.stats import Stat
 
 RSS_UNIT = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
+MIDDLEMAN = Path(__file__).with_name("measure_child.py")
 
 
 class ChildFailed(RuntimeError):
@@ -33,25 +34,30 @@ class Exited:
 
 
 def run_once(argv: Sequence[str], env: dict[str, str], cwd: Path, timeout: float = 300.0) -> Exited:
-    """Run ``argv`` to completion; its wall time and peak RSS. Raises :class:`ChildFailed` on a non-zero exit."""
-    log = cwd / "child-output.log"
+    """Run ``argv`` to completion through :mod:`bench.measure_child`; its wall time and its own peak RSS.
+
+    Raises :class:`ChildFailed` on a non-zero exit or a timeout.
+    """
+    log, result = cwd / "child-output.log", cwd / "child-result.json"
+    result.unlink(missing_ok=True)
     with log.open("wb") as out:
-        started = time.perf_counter()
-        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env, cwd=cwd)
-        guard = threading.Timer(timeout, proc.kill)  # a hang is killed; the blocking wait4 then returns
-        guard.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            guard.cancel()
-        elapsed = time.perf_counter() - started
-    if elapsed >= timeout:
-        raise ChildFailed(f"{' '.join(argv[:4])} ... took longer than {timeout:g} s and was killed")
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
+        done = subprocess.run(
+            [sys.executable, "-S", str(MIDDLEMAN), str(result), str(timeout), *argv],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            env=env,
+            cwd=cwd,
+            timeout=timeout + 30,
+        )
+    if done.returncode != 0 or not result.exists():
+        raise ChildFailed(f"measuring {' '.join(argv[:4])} ... failed:\n{log.read_text(errors='replace')[-1500:]}")
+    found = json.loads(result.read_text())
+    if found["code"] != 0:
+        why = f"was killed after {timeout:g} s" if found["code"] == -signal.SIGKILL else f"exited {found['code']}"
         tail = log.read_text(errors="replace")[-1500:]
-        raise ChildFailed(f"{' '.join(argv[:4])} ... exited {proc.returncode}:\n{tail}")
-    return Exited(elapsed, usage.ru_maxrss * RSS_UNIT, proc.returncode)
+        raise ChildFailed(f"{' '.join(argv[:4])} ... {why}:\n{tail}")
+    return Exited(found["seconds"], found["maxrss"] * RSS_UNIT, found["code"])
 
 
 def repeated(argv: Sequence[str], env: dict[str, str], cwd: Path, runs: int, warmup: int = 1) -> list[Exited]:
@@ -59,6 +65,21 @@ def repeated(argv: Sequence[str], env: dict[str, str], cwd: Path, runs: int, war
     for _ in range(warmup):
         run_once(argv, env, cwd)
     return [run_once(argv, env, cwd) for _ in range(runs)]
+
+
+def interleaved_runs(
+    commands: dict[str, Sequence[str]], env: dict[str, str], cwd: Path, runs: int, warmup: int = 1
+) -> dict[str, list[Exited]]:
+    """Each command ``runs`` times after ``warmup`` unmeasured rounds, taking turns in a rotating order."""
+    names = list(commands)
+    found: dict[str, list[Exited]] = {name: [] for name in names}
+    for round_no in range(warmup + runs):
+        shift = round_no % len(names)
+        for name in names[shift:] + names[:shift]:
+            exited = run_once(commands[name], env, cwd)
+            if round_no >= warmup:
+                found[name].append(exited)
+    return found
 
 
 def seconds(results: Sequence[Exited]) -> Stat:
@@ -82,4 +103,4 @@ def rss_now(pid: int) -> tuple[int, int] | None:
         return None
 
 
-__all__ = ["ChildFailed", "Exited", "peak_mib", "repeated", "rss_now", "run_once", "seconds"]
+__all__ = ["ChildFailed", "Exited", "interleaved_runs", "peak_mib", "repeated", "rss_now", "run_once", "seconds"]

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.env import REPO, child_env
-from bench.procs import run_once
+from bench.procs import interleaved_runs, seconds
 from bench.report import Measure, Outcome, Table, Target, times
 from bench.rpc import spawn_to_list
 from bench.stats import Stat, interleaved, ratio
@@ -50,39 +50,32 @@ def _record(outcome: Outcome, case: str, stats: dict[str, Stat]) -> None:
 
 
 def commands(runs: int, workdir: Path, outcome: Outcome) -> None:
-    home = workdir / "home"
-    env = child_env(home)
+    env = child_env(workdir / "home")
     py = sys.executable
-    cli: dict[str, Callable[[], object]] = {
-        "python -m agent --help": lambda: run_once([py, "-m", "agent", "--help"], env, workdir),
-    }
-    stats = {k: Stat.of(v) for k, v in interleaved(cli, runs, warmup=1).items()}
-    help_stat = stats["python -m agent --help"]
+    cli = {"python -m agent --help": [py, "-m", "agent", "--help"]}
+    stats = {k: seconds(v) for k, v in interleaved_runs(cli, env, workdir, runs).items()}
     _record(outcome, "cli help", stats)
-    pair: dict[str, Callable[[], object]] = {
-        'python -m agent run "Is 97 prime?" (offline)': lambda: run_once(
-            [py, "-m", "agent", "run", "Is 97 prime?", "--quiet"], env, workdir
-        ),
-        'python -c "import langgraph.graph"': lambda: run_once([py, "-c", "import langgraph.graph"], env, workdir),
+    ours = 'python -m agent run "Is 97 prime?" (offline)'
+    pair = {
+        ours: [py, "-m", "agent", "run", "Is 97 prime?", "--quiet"],
+        'python -c "import langgraph.graph"': [py, "-c", "import langgraph.graph"],
     }
-    pair_stats = {k: Stat.of(v) for k, v in interleaved(pair, runs, warmup=1).items()}
+    pair_stats = {k: seconds(v) for k, v in interleaved_runs(pair, env, workdir, runs).items()}
     _record(outcome, "offline run", pair_stats)
     outcome.tables.append(_table(f"the CLI's help: seconds from spawn to exit, median of {runs}", stats, None))
     outcome.tables.append(
         _table(
             f"an offline run against importing LangGraph: seconds from spawn to exit, median of {runs}",
             pair_stats,
-            'python -m agent run "Is 97 prime?" (offline)',
+            ours,
         )
     )
-    outcome.targets.append(Target("python -m agent --help", help_stat.median, HELP_LIMIT, unit=" s"))
-    names = list(pair_stats)
     outcome.targets.append(
-        Target(
-            "offline run ÷ import langgraph.graph",
-            ratio(pair_stats[names[0]].median, pair_stats[names[1]].median),
-            RUN_LIMIT,
-        )
+        Target("python -m agent --help", stats["python -m agent --help"].median, HELP_LIMIT, unit=" s")
+    )
+    imports = pair_stats['python -c "import langgraph.graph"'].median
+    outcome.targets.append(
+        Target("offline run ÷ import langgraph.graph", ratio(pair_stats[ours].median, imports), RUN_LIMIT)
     )
 
 
