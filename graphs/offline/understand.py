@@ -100,17 +100,19 @@ _NUMBER_INTENTS: list[tuple[str, re.Pattern[str], frozenset[str], tuple[str, ...
 _FIND = _words("find give number")
 
 
+class Unclear(Exception):  # noqa: N818 - control flow
+    """The clause is about what an intent does, but not in a way it can serve: no other intent may take it."""
+
+
 def _number_intent(clause: str) -> Intent | None:
     for kind, trigger, words, phrases in _NUMBER_INTENTS:
         if not trigger.search(clause):
             continue
         expression = number_expression(clause)
-        if expression is None:
-            return None
         operators = with_operators(clause)
-        if _only(operators, words | _FIND, phrases, remove=(expression,)):
+        if expression is not None and _only(operators, words | _FIND, phrases, remove=(expression,)):
             return Intent(kind, integer(expression) or expression, clause=clause)
-        return None
+        raise Unclear(clause)  # "is the number of albums prime": about primes, but of no number we can read
     return None
 
 
@@ -229,7 +231,10 @@ FILLER = re.compile(r"(?:thanks|thank you|please|ok|okay|hi|hello|hey|谢谢|你
 
 
 def understand_clause(clause: str) -> Intent | None:
-    return next((intent for detect in DETECTORS if (intent := detect(clause)) is not None), None)
+    try:
+        return next((intent for detect in DETECTORS if (intent := detect(clause)) is not None), None)
+    except Unclear:
+        return None
 
 
 def understand(task: str) -> tuple[list[Intent], list[str]]:
