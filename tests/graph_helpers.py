@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from typing import Any
 
@@ -26,13 +27,37 @@ def fail(reason: str) -> str:
     raise ToolException(f"failed on purpose: {reason}")
 
 
+class Overlap:
+    """How many calls are inside a tool at once, counted by the tool (no clock involved)."""
+
+    def __init__(self) -> None:
+        self.lock, self.now, self.peak = threading.Lock(), 0, 0
+
+    def __enter__(self) -> None:
+        with self.lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+
+    def __exit__(self, *exc: object) -> None:
+        with self.lock:
+            self.now -= 1
+
+    def reset(self) -> None:
+        self.now = self.peak = 0
+
+
+OVERLAP = Overlap()
+
+
 def _sleep(seconds: float) -> str:
-    time.sleep(seconds)
+    with OVERLAP:
+        time.sleep(seconds)
     return f"slept {seconds}"
 
 
 async def _asleep(seconds: float) -> str:
-    await asyncio.sleep(seconds)
+    with OVERLAP:
+        await asyncio.sleep(seconds)
     return f"slept {seconds}"
 
 
