@@ -12,8 +12,11 @@ sse-retry and the whole auth suite.
 
 from __future__ import annotations
 
+import shlex
+import sys
+
 import pytest
-from mcp_conformance import counts, problems, run_server_suite
+from mcp_conformance import counts, problems, run_client_scenarios, run_server_suite
 from mcp_helpers import HttpServer, server_env
 
 pytestmark = pytest.mark.slow
@@ -87,3 +90,24 @@ def test_real_servers_pass_every_scenario_that_needs_no_fixture(name, tmp_path):
     assert problems(ours) == []
     fixture_only = set(results) - WITHOUT_FIXTURES
     assert fixture_only and all(any(c["status"] == "FAILURE" for c in results[s]) for s in fixture_only)
+
+
+CLIENT = f"{shlex.quote(sys.executable)} -m agent.mcp.conformance"
+CLIENT_SCENARIOS = ["initialize", "tools_call", "elicitation-sep1034-client-defaults", "sse-retry"]
+
+
+@pytest.mark.parametrize("scenario", CLIENT_SCENARIOS)
+def test_our_client_passes_the_core_client_scenarios(scenario, tmp_path):
+    results, output = run_client_scenarios(CLIENT, tmp_path / "results", scenario=scenario)
+    assert scenario in results, output[-3000:]
+    assert problems(results) == [], output[-3000:]
+    assert "CLIENT EXITED WITH ERROR" not in output and "OVERALL: PASSED" in output, output[-3000:]
+    assert sum(c["status"] == "SUCCESS" for c in results[scenario]) >= 1
+
+
+def test_our_client_passes_the_whole_auth_suite(tmp_path):
+    results, output = run_client_scenarios(CLIENT, tmp_path / "results", suite_name="auth")
+    auth = {name for name in results if name.startswith("auth/")}
+    assert len(auth) >= 14, output[-3000:]
+    assert problems(results) == [], output[-3000:]
+    assert "0 failed, 0 warnings" in output, output[-3000:]

@@ -26,7 +26,28 @@ if TYPE_CHECKING:
 log = logging.getLogger("agent.mcp")
 
 _toolboxes: dict[str, MCPToolbox] = {}
+_handlers: dict[str, Any] = {}
 _lock = threading.Lock()
+
+
+def set_elicitation_handler(handler: Any) -> None:
+    """Who answers the servers' questions in this process (a service turns them into interrupts).
+
+    Default: the terminal when there is one, else decline (:mod:`agent.mcp.elicitation`).
+    """
+    with _lock:
+        _handlers["elicitation"] = handler
+        for toolbox in _toolboxes.values():
+            toolbox.elicitation_handler = handler
+
+
+def set_sampler(sampler: Any) -> None:
+    """The :class:`~agent.mcp.sampling.Sampler` (the agent's model, with the run's allowance) that serves
+    sampling requests of the servers whose entry allows them; without one they are refused."""
+    with _lock:
+        _handlers["sampler"] = sampler
+        for toolbox in _toolboxes.values():
+            toolbox.sampler = sampler
 
 
 def _toolbox(settings: Any) -> MCPToolbox | None:
@@ -37,6 +58,7 @@ def _toolbox(settings: Any) -> MCPToolbox | None:
     """
     from agent.mcp.client import MCPToolbox
     from agent.mcp.config import config_path, load_config
+    from agent.mcp.elicitation import default_handler
     from agent.settings import Settings
 
     if not isinstance(settings, Settings):
@@ -52,7 +74,14 @@ def _toolbox(settings: Any) -> MCPToolbox | None:
             config = load_config(path)
             for line in config.warnings:
                 log.warning("%s", line)
-            toolbox = MCPToolbox(config.enabled(), call_timeout=settings.mcp_timeout, log_dir=settings.home / "logs")
+            toolbox = MCPToolbox(
+                config.enabled(),
+                call_timeout=settings.mcp_timeout,
+                log_dir=settings.home / "logs",
+                home=settings.home,
+                elicitation_handler=_handlers.get("elicitation") or default_handler(),
+                sampler=_handlers.get("sampler"),
+            )
             toolbox.start(wait=False)
             _toolboxes[key] = toolbox
     return toolbox
@@ -88,4 +117,4 @@ def close_all() -> None:
 
 atexit.register(close_all)
 
-__all__ = ["close_all", "configured_tools", "prestart"]
+__all__ = ["close_all", "configured_tools", "prestart", "set_elicitation_handler", "set_sampler"]

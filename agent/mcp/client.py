@@ -16,34 +16,45 @@ all at once, the first time their tools are needed: each gets its own
 server's timeout at most, never the sum.  One that does not start in time is
 reported by name and stopped; the others go on.  A call whose session has
 died reconnects once; it is sent again only if the server marks the tool
-read-only or idempotent (it may already have run).  A call that passes its
-timeout is cancelled.
+read-only or idempotent (it may already have run); a call the server never
+saw (HTTP 404: it forgot the session) is sent again on a new session.  A call
+that passes its timeout is cancelled, except that the time a person spends
+answering the server's question (elicitation) does not count.
+
+Servers that want OAuth get it from :mod:`agent.mcp.oauth`: stored tokens are
+used and refreshed; the browser step happens only when the toolbox was given
+a ``browser`` (``python -m agent mcp login``), else the server is reported as
+needing a login.  Elicitation, sampling and log notifications:
+:mod:`agent.mcp.hooks`; resources and prompts: :mod:`agent.mcp.catalog`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import logging
 import sys
 import threading
-from collections.abc import Coroutine, Mapping
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 import anyio
 
+from agent.mcp.catalog import CatalogMixin
 from agent.mcp.compat import session_closed
 from agent.mcp.config import ServerConfig
-from agent.mcp.errors import MCPServerError, broken, describe
+from agent.mcp.errors import MCPServerError, broken, describe, session_gone
+from agent.mcp.hooks import LinkHooks
 from agent.mcp.listing import ListedTool, list_all, replace_output_schemas, vet_listing
+from agent.mcp.login import login_listener
+from agent.mcp.loop import STOP_GRACE, SessionLoop
 from agent.mcp.transport import default_log_dir, log_path, note, open_session, watch_stdout_noise
 
 T = TypeVar("T")
 STARTUP_TIMEOUT = 10.0
-STOP_GRACE = 5.0  # seconds a session gets to close before its task is cancelled
 log = logging.getLogger("agent.mcp")
 
 
@@ -64,13 +75,26 @@ class _Link:
     task: asyncio.Task[None] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     log: TextIO | None = None
+    hooks: LinkHooks | None = None
+    capabilities: Any = None  # the server's, from the current session
+    deadlines: set[Any] = field(default_factory=set)  # cancel scopes of calls in flight
+    waiting: int = 0  # questions to a person under way
+    paused_seconds: float = 0.0  # time spent on them, in all
+    relisting: asyncio.Task[None] | None = None
+    has_resources: bool = False  # lists at least one resource or template: the model gets a tool to read them
 
 
-class MCPToolbox:
+class MCPToolbox(SessionLoop, CatalogMixin):
     """Sessions to a set of MCP servers, and their tools as LangChain tools.
 
     Servers' stderr (and stray stdout) go to ``log_dir/mcp-<name>.log``
     (default ``AGENT_HOME/logs``), or to ``errlog`` when one is given.
+    ``home`` holds the OAuth tokens (default ``AGENT_HOME``); ``browser`` lets
+    the toolbox do the OAuth browser step itself (else a server that needs it
+    is reported as needing ``mcp login``).  ``elicitation_handler`` answers the
+    servers' questions (default: decline; :mod:`agent.mcp.elicitation`);
+    ``sampler`` serves the sampling requests of servers allowed to make them
+    (:mod:`agent.mcp.sampling`).  Both may be set later, as attributes.
     """
 
     def __init__(
@@ -82,12 +106,20 @@ class MCPToolbox:
         connect_timeout: float | None = None,  # the former name of startup_timeout
         log_dir: Path | None = None,
         errlog: TextIO | None = None,
+        home: Path | None = None,
+        browser: Any = None,
+        elicitation_handler: Any = None,
+        sampler: Any = None,
     ) -> None:
         self.servers = dict(servers)
         self.call_timeout = call_timeout
         self.startup_timeout = connect_timeout or startup_timeout
         self.log_dir = log_dir
         self.errlog = errlog
+        self.home = home
+        self.browser = browser
+        self.elicitation_handler = elicitation_handler
+        self.sampler = sampler
         self._links: dict[str, _Link] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -95,83 +127,8 @@ class MCPToolbox:
         self._warnings: list[str] = []
         self._ready = False
 
-    # --- the loop the sessions live on ---------------------------------------------
-    # ``astart`` keeps the sessions on the caller's event loop (a service's), so
-    # async calls from it go straight through; ``start`` gives them a loop of
-    # their own in a background thread, for synchronous callers.
-    def _run(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        if self._loop is None:
-            self._loop = asyncio.new_event_loop()
-            self._thread = threading.Thread(target=self._loop.run_forever, name="mcp-sessions", daemon=True)
-            self._thread.start()
-        return asyncio.run_coroutine_threadsafe(coro, self._loop)
-
-    def _here(self) -> bool:
-        try:
-            return asyncio.get_running_loop() is self._loop
-        except RuntimeError:
-            return False
-
-    def _wait(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-        if self._here():
-            coro.close()
-            raise RuntimeError(
-                "a synchronous MCP call on the sessions' own event loop would block it: "
-                "use the async API (astart / aready / ainvoke / acall) there"
-            )
-        return self._run(coro).result(timeout)
-
-    async def _await(self, coro: Coroutine[Any, Any, T]) -> T:
-        if self._here():
-            return await coro
-        return await asyncio.wrap_future(self._run(coro))
-
-    # --- lifecycle --------------------------------------------------------------
-    def start(self, wait: bool = True) -> dict[str, str]:
-        """Start every server on a background loop; with ``wait``, wait for them (see :meth:`ready`)."""
-        self._wait(self._spawn_all())
-        return self.ready() if wait else {}
-
-    async def astart(self, wait: bool = True) -> dict[str, str]:
-        """Start every server on the running loop (a service's lifespan, say)."""
-        if self._loop is None:
-            self._loop = asyncio.get_running_loop()
-        await self._await(self._spawn_all())
-        return await self.aready() if wait else {}
-
-    def ready(self) -> dict[str, str]:
-        """Wait until every server has started or passed its startup_timeout; the start errors by server."""
-        if not self._ready:
-            self._wait(self._ready_all())
-        return self.errors
-
-    async def aready(self) -> dict[str, str]:
-        if not self._ready:
-            await self._await(self._ready_all())
-        return self.errors
-
-    def close(self) -> None:
-        if self._loop is None:
-            return
-        with contextlib.suppress(Exception):
-            self._wait(self._stop_all(), timeout=3 * STOP_GRACE)
-        self._forget_loop()
-
-    async def aclose(self) -> None:
-        if self._loop is None:
-            return
-        with contextlib.suppress(Exception):
-            await self._await(self._stop_all())
-        self._forget_loop()
-
-    def _forget_loop(self) -> None:
-        if self._thread is not None and self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._loop = None
+    def _forgotten(self) -> None:
         self._links.clear()
-        self._ready = False
         for file in self._logs:
             file.close()
         self._logs.clear()
@@ -180,15 +137,9 @@ class MCPToolbox:
         await self.astart()
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
     def __enter__(self) -> MCPToolbox:
         self.start()
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @property
     def errors(self) -> dict[str, str]:
@@ -275,16 +226,34 @@ class MCPToolbox:
         for task in stuck:
             await _cancel(task)
 
+    def _home(self) -> Path:
+        return self.home or (self.log_dir.parent if self.log_dir else default_log_dir().parent)
+
     async def _keep(self, link: _Link) -> None:
         """Open the session, hold it until told to reconnect or stop, close it: all in this task."""
         if link.config.command:
             watch_stdout_noise(self._log(link))  # this task's connections: the SDK's stdout noise to the log
+        link.hooks = link.hooks or LinkHooks(self, link)
+        try:
+            async with login_listener(link.name, link.config, self._home(), self.browser) as auth:
+                await self._hold(link, auth)
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:  # e.g. the login's loopback port cannot be had
+            link.error = describe(err)
+            _resolve(link.attempt, False)
+
+    async def _hold(self, link: _Link, auth: Any) -> None:
+        assert link.hooks is not None
         while not link.stopping:
             request = link.attempt
             link.wake.clear()
             try:
-                async with open_session(link.config, self._log(link) if link.config.command else None) as client:
+                errlog = self._log(link) if link.config.command else None
+                async with open_session(link.config, errlog, link.hooks.options(auth)) as client:
+                    link.capabilities = client.server_capabilities
                     link.listed = await self._list(link, client)
+                    link.has_resources = await _publishes_resources(client)
                     link.client, link.error = client, None
                     _resolve(request, True)
                     if not link.stopping:
@@ -338,6 +307,20 @@ class MCPToolbox:
         notes = next((t.tool.annotations for t in link.listed if t.tool.name == tool), None)
         return bool(notes and (notes.read_only_hint or notes.idempotent_hint))
 
+    def _relist_soon(self, link: _Link) -> None:
+        """The server says its tools changed: list them again (once at a time), for the tools built next."""
+
+        async def relist() -> None:
+            await asyncio.sleep(0.2)  # a burst of notifications, one listing
+            if link.client is not None:
+                try:
+                    link.listed = await self._list(link, link.client)
+                except Exception as err:  # keep the old list; the next connection lists again
+                    self._warn(f"MCP server '{link.name}': listing its changed tools failed: {describe(err)}", link)
+
+        if link.relisting is None or link.relisting.done():
+            link.relisting = asyncio.create_task(relist(), name=f"mcp-{link.name}-relist")
+
     async def _call(self, server: str, tool: str, arguments: dict[str, Any], timeout: float) -> Any:
         link = self._links.get(server)
         if link is None:
@@ -347,15 +330,20 @@ class MCPToolbox:
             client = await self._reconnect(link, client)
         for attempt in (1, 2):
             try:
-                with anyio.fail_after(timeout):
-                    return await client.call_tool(tool, arguments)
+                with anyio.fail_after(timeout) as scope:
+                    link.deadlines.add(scope)
+                    try:
+                        return await client.call_tool(tool, arguments)
+                    finally:
+                        link.deadlines.discard(scope)
             except TimeoutError:
                 raise TimeoutError(f"MCP server '{server}' did not answer {tool} within {timeout:g} s") from None
             except Exception as err:
-                if not broken(err):
+                gone = session_gone(err)  # the server forgot the session and never ran the call
+                if not gone and not broken(err):
                     raise MCPServerError(f"MCP server '{server}' failed on {tool}: {describe(err)}") from None
                 client = await self._reconnect(link, client)
-                if attempt == 2 or not self._repeatable(link, tool):
+                if attempt == 2 or not (gone or self._repeatable(link, tool)):
                     raise MCPServerError(
                         f"MCP server '{server}' lost the connection during {tool}; it has been restarted, and the "
                         "call was not repeated because it may already have run"
@@ -374,11 +362,23 @@ class MCPToolbox:
         link = self._links.get(server)
         startup = link.startup_timeout if link else self.startup_timeout
         future = self._run(self._call(server, tool, arguments, limit))
-        try:
-            return future.result(timeout=limit + startup + 5)
-        except concurrent.futures.TimeoutError:
-            future.cancel()  # stop the call on the sessions' loop too
-            raise TimeoutError(f"MCP server '{server}' did not answer {tool} within {limit:g} s") from None
+        return self._result(future, link, limit + startup + 5, f"MCP server '{server}' did not answer {tool}", limit)
+
+    def _result(self, future: concurrent.futures.Future[T], link: _Link | None, backstop: float, what: str,
+                limit: float) -> T:  # fmt: skip
+        """Wait for ``future`` at most ``backstop`` seconds, not counting time a person spends answering the server."""
+        started = time.monotonic()
+        paused_before = link.paused_seconds if link else 0.0
+        while True:
+            done, _ = concurrent.futures.wait([future], timeout=1.0)
+            if done:  # (not future.result(timeout): its TimeoutError would be the call's own, too)
+                return future.result()
+            paused = (link.paused_seconds - paused_before) if link else 0.0
+            if link is not None and link.waiting:
+                continue
+            if time.monotonic() - started - paused > backstop:
+                future.cancel()  # stop the call on the sessions' loop too
+                raise TimeoutError(f"{what} within {limit:g} s")
 
     async def acall(self, server: str, tool: str, arguments: dict[str, Any], timeout: float | None = None) -> Any:
         return await self._await(self._call(server, tool, arguments, timeout or self.call_timeout))
@@ -398,13 +398,34 @@ class MCPToolbox:
         return self._langchain_tools()
 
     def _langchain_tools(self) -> list[Any]:
+        from agent.mcp.resource_tools import RESOURCE_TOOL, resource_tool
         from agent.mcp.tools import to_langchain, unique_names
 
         entries = [(server, listed) for server, link in self._links.items() for listed in link.listed]
-        names, warnings = unique_names([(server, listed.tool.name) for server, listed in entries])
+        readers = [server for server, link in self._links.items() if link.listed and _has_resources(link)]
+        wanted = [(server, listed.tool.name) for server, listed in entries] + [(s, RESOURCE_TOOL) for s in readers]
+        names, warnings = unique_names(wanted)
         for line in warnings:
             self._warn(line)
-        return [to_langchain(self, server, listed, name) for (server, listed), name in zip(entries, names, strict=True)]
+        tools = [to_langchain(self, s, listed, name) for (s, listed), name in zip(entries, names, strict=False)]
+        return tools + [resource_tool(self, s, name) for s, name in zip(readers, names[len(entries) :], strict=True)]
+
+
+def _has_resources(link: _Link) -> bool:
+    return link.has_resources
+
+
+async def _publishes_resources(client: Any) -> bool:
+    """Does the server list any resource or template? (The capability alone is often declared by default.)"""
+    if getattr(client.server_capabilities, "resources", None) is None:
+        return False
+    try:
+        if (await client.list_resources()).resources:
+            return True
+        return bool((await client.list_resource_templates()).resource_templates)
+    except Exception as err:  # a server that declares resources but fails to list them: no resource tool
+        log.debug("resources/list failed: %s", describe(err))
+        return False
 
 
 def _cancel_once(task: asyncio.Task[Any] | None) -> None:

@@ -29,11 +29,11 @@ def output_schema_cache(client: Any) -> tuple[dict[str, Any], dict[str, Any]] | 
     return None
 
 
-def http_client(headers: dict[str, str] | None) -> Any:
-    """The SDK's own httpx client for streamable HTTP (``mcp.shared._httpx_utils``)."""
+def http_client(headers: dict[str, str] | None, auth: Any = None) -> Any:
+    """The SDK's own httpx client for streamable HTTP (``mcp.shared._httpx_utils``), with an optional auth flow."""
     from mcp.shared._httpx_utils import create_mcp_http_client
 
-    return create_mcp_http_client(headers=headers)
+    return create_mcp_http_client(headers=headers, auth=auth)
 
 
 __all__ = ["http_client", "output_schema_cache", "session_closed"]

@@ -2,20 +2,35 @@
 
     {"mcpServers": {
         "primes": {"command": "python", "args": ["-m", "mcp_servers.primes"], "env": {"X": "${X}"}},
-        "remote": {"url": "http://127.0.0.1:8765/mcp", "headers": {"Authorization": "Bearer ${TOKEN}"}}}}
+        "remote": {"url": "http://127.0.0.1:8765/mcp", "headers": {"Authorization": "Bearer ${TOKEN}"}},
+        "oauth":  {"url": "https://mcp.example.com/mcp", "client_id": "agent", "client_secret": "${SECRET}"}}}
 
 ``${VAR}`` is replaced from the environment (or ``.env``) in ``env``,
-``headers``, ``args`` and ``url``, so secrets stay out of the file; an unset
-one is an error naming it.  Our own fields, all optional: ``timeout``
-(seconds per call), ``startup_timeout`` (seconds the server may take to
-start and list its tools; default 10) and ``disabled``.
+``headers``, ``args``, ``url`` and ``client_secret``, so secrets stay out of
+the file; an unset one is an error naming it.  Our own fields, all optional:
+``timeout`` (seconds per call), ``startup_timeout`` (seconds the server may
+take to start and list its tools; default 10), ``disabled``, ``sampling``
+(let the server ask the agent's model for completions; default false) and
+``protocol`` (``auto``, or ``2025-11-25`` to skip the newer revision's probe).
+
+OAuth (streamable HTTP servers without an ``Authorization`` header): the
+server says when it wants a login; ``python -m agent mcp login NAME`` does
+the browser step once and the tokens are kept (see :mod:`agent.mcp.oauth`).
+``client_id`` / ``client_secret`` name a pre-registered client (else the
+client registers itself, or uses ``client_metadata_url`` where the server
+supports client ID metadata documents); ``scope`` asks for scopes up front;
+``grant: "client_credentials"`` (with ``client_id``/``client_secret`` and
+optionally ``issuer``) logs in machine-to-machine, without a browser;
+``redirect_uri`` fixes the loopback address a pre-registered client was
+registered with; ``oauth: false`` turns all of it off.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
@@ -41,11 +56,27 @@ class ServerConfig(BaseModel):
     timeout: float | None = Field(default=None, gt=0)
     startup_timeout: float | None = Field(default=None, gt=0, le=600)
     disabled: bool = False
+    sampling: bool = False
+    protocol: Literal["auto", "2025-11-25", "2026-07-28"] = "auto"
+    oauth: bool = True
+    client_id: str | None = Field(default=None, min_length=1, max_length=2000)
+    client_secret: str | None = Field(default=None, min_length=1, max_length=2000, repr=False)
+    client_metadata_url: str | None = Field(default=None, max_length=2000)
+    scope: str | None = Field(default=None, max_length=2000)
+    grant: Literal["authorization_code", "client_credentials"] = "authorization_code"
+    issuer: str | None = Field(default=None, max_length=2000)
+    redirect_uri: str | None = Field(default=None, max_length=2000)
 
     @model_validator(mode="after")
     def _one_transport(self) -> ServerConfig:
         if bool(self.command) == bool(self.url):
             raise ValueError("give either 'command' (stdio) or 'url' (streamable HTTP)")
+        if self.grant == "client_credentials" and not (self.client_id and self.client_secret):
+            raise ValueError("grant 'client_credentials' needs 'client_id' and 'client_secret'")
+        if self.client_secret and not self.client_id:
+            raise ValueError("'client_secret' needs the 'client_id' it belongs to")
+        if self.redirect_uri is not None and not _loopback_redirect(self.redirect_uri):
+            raise ValueError("'redirect_uri' must be http://127.0.0.1:PORT/PATH or http://localhost:PORT/PATH")
         return self
 
     def expanded(self) -> ServerConfig:
@@ -56,12 +87,31 @@ class ServerConfig(BaseModel):
                 "env": {k: expand_env(v) for k, v in self.env.items()},
                 "headers": {k: expand_env(v) for k, v in self.headers.items()},
                 "url": expand_env(self.url) if self.url else None,
+                "client_secret": expand_env(self.client_secret) if self.client_secret else None,
             }
         )
 
     @property
+    def has_authorization_header(self) -> bool:
+        return any(name.lower() == "authorization" for name in self.headers)
+
+    @property
+    def uses_oauth(self) -> bool:
+        """Would the client answer a 401 from this server with OAuth? (HTTP, no fixed Authorization header.)"""
+        return bool(self.url) and self.oauth and not self.has_authorization_header
+
+    @property
     def transport(self) -> str:
         return "stdio" if self.command else "http"
+
+
+def _loopback_redirect(uri: str) -> bool:
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        return False
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost") and port is not None
 
 
 class MCPConfig(BaseModel):

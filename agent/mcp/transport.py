@@ -17,6 +17,7 @@ import re
 import sys
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -90,16 +91,42 @@ def default_log_dir() -> Path:
         return default_home() / "logs"
 
 
+@dataclass
+class SessionOptions:
+    """What a connection does besides tools: answer the server's requests and take its notifications."""
+
+    auth: Any = None  # an httpx2.Auth (OAuth) for HTTP servers
+    elicitation_callback: Any = None
+    sampling_callback: Any = None
+    logging_callback: Any = None
+    message_handler: Any = None
+
+
+MODES = {"auto": "auto", "2025-11-25": "legacy", "2026-07-28": "2026-07-28"}
+
+
 @contextlib.asynccontextmanager
-async def open_session(config: ServerConfig, errlog: TextIO | None) -> AsyncIterator[Any]:
+async def open_session(
+    config: ServerConfig, errlog: TextIO | None, options: SessionOptions | None = None
+) -> AsyncIterator[Any]:
     """One connection to the server: a stdio process (stderr to ``errlog``), or an HTTP client closed with it."""
     from mcp import Client, StdioServerParameters
 
+    options = options or SessionOptions()
+    client_options: dict[str, Any] = {
+        "mode": MODES[config.protocol],
+        "elicitation_callback": options.elicitation_callback,
+        "sampling_callback": options.sampling_callback,
+        "logging_callback": options.logging_callback,
+        "message_handler": options.message_handler,
+        "log_level": "info" if options.logging_callback else None,  # 2026-07-28: opt in to log notifications
+        "client_info": client_info(),
+    }
     if config.command:
         from mcp.client.stdio import stdio_client
 
         params = StdioServerParameters(command=config.command, args=config.args, env=config.env or None, cwd=config.cwd)
-        async with Client(stdio_client(params, errlog=errlog or sys.stderr)) as client:
+        async with Client(stdio_client(params, errlog=errlog or sys.stderr), **client_options) as client:
             yield client
         return
     from mcp.client.streamable_http import streamable_http_client
@@ -107,10 +134,22 @@ async def open_session(config: ServerConfig, errlog: TextIO | None) -> AsyncIter
     from agent.mcp.compat import http_client
 
     async with (
-        http_client(config.headers or None) as http,
-        Client(streamable_http_client(config.url or "", http_client=http)) as client,
+        http_client(config.headers or None, auth=options.auth) as http,
+        Client(streamable_http_client(config.url or "", http_client=http), **client_options) as client,
     ):
         yield client
 
 
-__all__ = ["default_log_dir", "log_path", "note", "open_session", "watch_stdout_noise"]
+def client_info() -> Any:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from mcp import types
+
+    try:
+        ours = version("langgraph-mcp-agent")
+    except PackageNotFoundError:
+        ours = "0"
+    return types.Implementation(name="langgraph-mcp-agent", title="langgraph-mcp-agent", version=ours)
+
+
+__all__ = ["SessionOptions", "default_log_dir", "log_path", "note", "open_session", "watch_stdout_noise"]
