@@ -121,7 +121,7 @@ def test_question_streams_the_answer_the_plan_and_tool_cards(agent_service, page
     assert result.evaluate("el => el.open") is False
     stats = dict(zip(summary.locator("dt").all_text_contents(), summary.locator("dd").all_text_contents(), strict=True))
     assert stats["Model calls"] == "3" and stats["Tool calls"] == "2"
-    assert re.fullmatch(r"[\d,]+ in / [\d,]+ out", stats["Tokens"]) and stats["Cost"].startswith("$")
+    assert re.fullmatch(r"[\d,]+ in / [\d,]+ out", stats["Tokens"]) and stats["Cost"].startswith("$")  # none cached
     assert re.fullmatch(r"\d+\.\d\d s", stats["First token"]) and re.fullmatch(r"\d+\.\d\d s", stats["Time"])
     thread = thread_of(page)
     expect(page.locator(f'#thread-list a[data-id="{thread}"]')).to_contain_text("Is 97 prime")
@@ -177,6 +177,8 @@ def test_approve_and_deny_a_destructive_call(graphs_service, page, tmp):
     expect(last_summary(page)).to_contain_text("Paused: waiting for your approval")
     page.screenshot(path=str(tmp / "approval.png"))
     assert not (tmp / "erased.log").exists()
+    page.reload()  # the pause is in the thread's state: the buttons come back
+    expect(approval).to_contain_text('{"table":"customers"}')
     approval.get_by_role("button", name="Approve").click()
     expect(last_summary(page)).to_contain_text("Answered", timeout=WAIT)
     expect(page.locator(".tool")).to_have_attribute("data-status", "ok")
@@ -191,6 +193,15 @@ def test_approve_and_deny_a_destructive_call(graphs_service, page, tmp):
     expect(last_summary(page)).to_contain_text("A destructive call was denied", timeout=WAIT)
     expect(page.locator(".tool")).to_have_attribute("data-status", "denied")
     expect(page.locator(".approval")).to_contain_text("You denied it.")
+
+    ask(page, "erase stock")  # paused, then left unanswered: a new message means the call is not run
+    expect(page.locator(".turn").last.locator(".approval")).to_contain_text("stock", timeout=WAIT)
+    ask(page, "add 1 2")
+    expect(page.locator(".answer").last).to_have_text("add: 3", timeout=WAIT)
+    skipped = page.locator(".turn").nth(1)
+    expect(skipped.locator(".approval")).to_contain_text("Not answered")
+    expect(skipped.locator(".approval button")).to_have_count(0)
+    expect(skipped.locator(".tool")).to_have_attribute("data-status", "unanswered")
     assert (tmp / "erased.log").read_text().split() == ["customers"]
 
 
@@ -224,6 +235,7 @@ def test_reload_in_the_middle_of_a_run_rejoins_its_stream(graphs_service, page):
     ask(page, "sleep 3")
     expect(page.locator(".tool")).to_have_attribute("data-status", "running", timeout=WAIT)
     thread = thread_of(page)
+    expect(page.locator(f'#thread-list a[data-id="{thread}"]')).to_contain_text("sleep 3")
     saved = page.evaluate(f"() => sessionStorage.getItem('agent-ui.run.{thread}')")
     assert saved and json.loads(saved)["lastEventId"] > 0
     page.reload()
@@ -297,6 +309,42 @@ def test_rendering_of_mcp_tools_errors_and_reasoning(graphs_service, page):
     )
     expect(summary).to_contain_text("10 in / 5 out / 4 cached")
     assert page.locator("#conversation b, #conversation i, #conversation u, #conversation svg").count() == 0
+
+
+def test_the_event_stream_parser(graphs_service, page):
+    """The page's SSE parser: any split of the bytes gives the same events; comments, CRLF, oversize."""
+    page.goto(graphs_service + "/")
+    result = page.evaluate(
+        r"""async () => {
+        const { SSEParser, MAX_EVENT } = await import("/ui/js/sse.js");
+        const text = ": heartbeat\r\n\r\nevent: metadata\r\ndata: {\"run_id\":\"r\"}\r\nid: 1\r\n\r\n"
+          + "event: messages\ndata: [1,\ndata: 2]\nid: 2\n\nevent: end\rdata: null\rid: 3\r\r";
+        const parse = (chunks) => {
+          const out = [];
+          const parser = new SSEParser((e) => out.push(JSON.stringify(e)));
+          for (const c of chunks) parser.push(c);
+          return out.join("|");
+        };
+        const whole = parse([text]);
+        const splits = [];
+        for (let i = 1; i < text.length; i++) splits.push(parse([text.slice(0, i), text.slice(i)]) === whole);
+        const bytewise = parse([...text]) === whole;
+        let refused = "";
+        try {
+          const big = "x".repeat(1 << 20);
+          const parser = new SSEParser(() => {});
+          parser.push("data: ");
+          for (let i = 0; i <= MAX_EVENT / big.length; i++) parser.push(big);
+        } catch (err) { refused = err.message; }
+        return { whole, splits: splits.every(Boolean), bytewise, refused };
+    }"""
+    )
+    assert result["whole"] == (
+        '{"event":"metadata","data":"{\\"run_id\\":\\"r\\"}","id":"1"}'
+        '|{"event":"messages","data":"[1,\\n2]","id":"2"}|{"event":"end","data":"null","id":"3"}'
+    )
+    assert result["splits"] and result["bytewise"]
+    assert "an event of more than" in result["refused"]
 
 
 # --- the token ------------------------------------------------------------------------------------------

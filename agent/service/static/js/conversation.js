@@ -13,7 +13,7 @@ const RECONNECTS = 5;
 export class Conversation {
   constructor(els, hooks) {
     this.els = els;          // conversation, empty, title, meta
-    this.hooks = hooks;      // announce(text), changed(), busy(flag), error(err)
+    this.hooks = hooks;      // announce(text), created(thread, question), changed(), busy(flag), error(err)
     this.threadId = null;
     this.views = [];
     this.active = null;      // the run being followed: {threadId, turn, view, runId, lastEventId, ...}
@@ -39,7 +39,8 @@ export class Conversation {
     let turns = turnsFromState(state);
     this.els.title.textContent = turns[0]?.question ? clip(turns[0].question, 90) : "Thread";
     this.els.meta.textContent = describe(thread);
-    const saved = loadRun(threadId);
+    const saved = await this._stillRunning(threadId, loadRun(threadId));
+    if (this.threadId !== threadId) return;
     if (saved) {
       const at = turns.findIndex((t) => t.messageId && t.messageId === saved.turn.messageId);
       turns = at >= 0 ? turns.slice(0, at) : turns;
@@ -53,6 +54,20 @@ export class Conversation {
     } else {
       this._toBottom();
     }
+  }
+
+  // A saved run worth rejoining: one still pending or running (a finished run's events may be gone;
+  // the thread's state then shows what it did).
+  async _stillRunning(threadId, saved) {
+    if (!saved) return null;
+    try {
+      const run = await api.call("GET", api.runPath(threadId, saved.runId));
+      if (run.status === "pending" || run.status === "running") return saved;
+    } catch (err) {
+      if (!(err instanceof api.ApiError && err.status === 404)) throw err;
+    }
+    clearRun(threadId);
+    return null;
   }
 
   // Stop following (the run goes on on the server; the saved turn lets us rejoin it).
@@ -93,8 +108,9 @@ export class Conversation {
       this.threadId = threadId;
       history.pushState(null, "", `#/threads/${encodeURIComponent(threadId)}`);
       this.els.title.textContent = clip(text, 90);
-      this.hooks.changed();
+      this.hooks.created(thread, text);
     }
+    for (const earlier of this.views) this._supersede(earlier);
     const turn = newTurn(text, crypto.randomUUID());
     const view = this._show(turn);
     startRun(turn, "question");
@@ -102,6 +118,22 @@ export class Conversation {
     this._toBottom();
     const input = { messages: [{ role: "user", content: text, id: turn.messageId }] };
     await this._run(threadId, turn, { input });
+  }
+
+  // A new message leaves a pending approval unanswered: its calls are not run.
+  _supersede(view) {
+    const { turn } = view;
+    if (!turn.approval || turn.approval.decided) return;
+    turn.approval.decided = "superseded";
+    const changes = [{ part: "approval" }];
+    for (const item of turn.items) {
+      if (item.kind === "tool" && item.status === "approval") {
+        item.status = "unanswered";
+        changes.push({ part: "tool", id: item.id });
+      }
+    }
+    if (turn.status === "paused") turn.status = "done";
+    view.update(changes);
   }
 
   async decide(turn, decision) {

@@ -3,6 +3,7 @@
 
 import * as api from "./api.js";
 import { Conversation } from "./conversation.js";
+import { h } from "./dom.js";
 import { ThreadList } from "./threads.js";
 
 const $ = (id) => document.getElementById(id);
@@ -20,6 +21,10 @@ const conversation = new Conversation(
   { conversation: $("conversation"), empty: $("empty"), title: $("thread-title"), meta: $("thread-meta") },
   {
     announce: (text) => { els.status.textContent = text; },
+    created: (thread, question) => {
+      threads.add(thread, question);
+      threads.select(thread.thread_id);
+    },
     changed: () => threads.refresh().then(() => threads.select(conversation.threadId)).catch(report),
     busy: (flag) => {
       running = flag;
@@ -104,13 +109,19 @@ els.tokenButton.addEventListener("click", () => {
 async function showModel() {
   const info = await api.call("GET", "/info");
   const model = info.model || {};
-  let text;
-  if (model.offline) text = "Model: offline (no language model configured; answers come from the tools)";
-  else if (model.error) text = `Model: not usable: ${model.error}`;
-  else if (model.custom) text = "Model: the one the served graph sets";
-  else if (model.model) text = `Model: ${model.provider ? `${model.provider} · ` : ""}${model.model}`;
-  else text = "Model: unknown";
-  els.model.textContent = text;
+  let text = "Model: unknown";
+  let note = "";
+  if (model.offline) {
+    text = "Model: offline";
+    note = " (no language model configured; answers come from the tools)";
+  } else if (model.error) {
+    text = `Model: not usable: ${model.error}`;
+  } else if (model.custom) {
+    text = "Model: the one the served graph sets";
+  } else if (model.model) {
+    text = `Model: ${model.provider ? `${model.provider} · ` : ""}${model.model}`;
+  }
+  els.model.replaceChildren(text, note ? h("span", { class: "model-note", text: note }) : "");
   els.model.dataset.offline = String(Boolean(model.offline));
 }
 
@@ -197,15 +208,11 @@ document.addEventListener("keydown", (event) => {
 
 // --- start ----------------------------------------------------------------------------------
 async function start() {
-  for (;;) {
-    try {
-      await showModel();
-      break;
-    } catch (err) {
-      if (!(err instanceof api.AuthError)) throw err;
-      await askToken(api.token() ? "The server refused the saved token. Enter it again." : "");
-      break;
-    }
+  try {
+    await showModel();
+  } catch (err) {
+    if (!(err instanceof api.AuthError)) throw err;
+    await askToken(api.token() ? "The server refused the saved token. Enter it again." : ""); // resolves once one works
   }
   if (api.token()) els.tokenButton.hidden = false;
   await Promise.all([threads.refresh(), route()]);

@@ -28,6 +28,13 @@ export class ThreadList {
     this.render();
   }
 
+  // A thread this page just made, shown at once with its question (the server has no message yet).
+  add(thread, question) {
+    const shown = summary({ ...thread, status: "busy" }, question);
+    this.threads = [shown, ...this.threads.filter((t) => t.id !== shown.id)];
+    this.render();
+  }
+
   select(threadId) {
     this.selected = threadId;
     for (const link of this.els.list.querySelectorAll("a[data-id]")) {
@@ -54,10 +61,10 @@ export class ThreadList {
   }
 }
 
-function summary(thread) {
+function summary(thread, asked = "") {
   const messages = Array.isArray(thread.values?.messages) ? thread.values.messages : [];
   const first = messages.find((m) => m?.type === "human");
-  const question = first ? contentParts(first.content).text : "";
+  const question = first ? contentParts(first.content).text : asked;
   const metadata = Object.entries(thread.metadata || {}).filter(([k]) => k !== "created_by")
     .map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
   const title = question ? clip(question, 80) : "(no messages yet)";

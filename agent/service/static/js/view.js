@@ -23,6 +23,12 @@ const TOOL_STATE = {
   denied: "denied: not run", stopped: "stopped", approval: "waiting for your approval", unanswered: "not run",
 };
 
+const DECIDED = {
+  approve: "You approved.",
+  deny: "You denied it.",
+  superseded: "Not answered: a new message was sent, so this was not run.",
+};
+
 export function stopText(reason) {
   if (!reason) return "";
   return reason in EXPLAIN ? (reason === "answered" || reason === "denied" ? EXPLAIN[reason]
@@ -179,7 +185,7 @@ export class TurnView {
     this.approval.append(h("ul", {}, approval.calls.map((call) => h("li", {},
       h("code", { text: toolLabel(call.name).tool }), " ", h("code", { class: "args", text: JSON.stringify(call.args ?? {}) })))));
     if (approval.decided) {
-      this.approval.append(h("p", { class: "decided" }, approval.decided === "approve" ? "You approved." : "You denied it."));
+      this.approval.append(h("p", { class: "decided", text: DECIDED[approval.decided] || approval.decided }));
       return;
     }
     const approve = h("button", { type: "button", class: "primary", onclick: () => this.handlers.decide(this.turn, "approve") }, "Approve");
@@ -231,9 +237,14 @@ function runSummary(run) {
     rows.push(["Model calls", number(stats.model_calls)]);
     if (run.toolCalls !== null && run.toolCalls !== undefined) rows.push(["Tool calls", number(run.toolCalls)]);
     let tokens = `${number(stats.input_tokens)} in / ${number(stats.output_tokens)} out`;
-    if (typeof run.cached === "number") tokens += ` / ${number(run.cached)} cached`;
+    const cached = typeof stats.cached_tokens === "number" ? stats.cached_tokens : run.cached;
+    if (typeof cached === "number" && cached > 0) tokens += ` / ${number(cached)} cached`;
+    if (typeof stats.reasoning_tokens === "number" && stats.reasoning_tokens) {
+      tokens += ` (${number(stats.reasoning_tokens)} reasoning)`;
+    }
     rows.push(["Tokens", tokens]);
-    rows.push(["Cost", typeof stats.cost === "number" ? `$${stats.cost.toFixed(6)}` : "–"]);
+    const cost = typeof stats.cost === "number" ? `$${stats.cost.toFixed(6)}` : "–";
+    rows.push(["Cost", stats.cost_estimated ? `${cost} (estimated)` : cost]);
   }
   if (run.startedAt && run.firstTokenAt) rows.push(["First token", seconds(run.firstTokenAt - run.startedAt)]);
   if (run.startedAt && run.endedAt) rows.push(["Time", seconds(run.endedAt - run.startedAt)]);
