@@ -51,8 +51,13 @@ def _refuse(inp: Sleep) -> Slept:
     raise ToolError("no sleeping today", code="refused")
 
 
-def _spec(func, name="nap", hints=ToolHints()) -> ToolSpec:
-    return ToolSpec(name=name, description="Sleep a little.", input_model=Sleep, output_model=Slept, func=func, hints=hints)
+NO_HINTS = ToolHints()
+
+
+def _spec(func, name="nap", hints=NO_HINTS) -> ToolSpec:
+    return ToolSpec(
+        name=name, description="Sleep a little.", input_model=Sleep, output_model=Slept, func=func, hints=hints
+    )
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import anyio
 
 from agent.mcp.errors import MCPServerError, broken, describe, session_gone
+from agent.mcp.transport import session_lost
 
 T = TypeVar("T")
 MAX_PAGES = 20
@@ -40,7 +41,7 @@ class CatalogMixin:
             except TimeoutError:
                 raise TimeoutError(f"MCP server '{server}' did not answer {what} in time") from None
             except Exception as err:
-                if attempt == 2 or not (broken(err) or session_gone(err)):
+                if attempt == 2 or not (broken(err) or session_gone(err) or session_lost(client)):
                     raise MCPServerError(f"MCP server '{server}' failed on {what}: {describe(err)}") from None
                 client = await self._reconnect(link, client)  # type: ignore[attr-defined]
         raise AssertionError("unreachable")

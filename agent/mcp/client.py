@@ -51,7 +51,7 @@ from agent.mcp.hooks import LinkHooks
 from agent.mcp.listing import ListedTool, list_all, replace_output_schemas, vet_listing
 from agent.mcp.login import login_listener
 from agent.mcp.loop import STOP_GRACE, SessionLoop
-from agent.mcp.transport import default_log_dir, log_path, note, open_session, watch_stdout_noise
+from agent.mcp.transport import default_log_dir, log_path, note, open_session, session_lost, watch_stdout_noise
 
 T = TypeVar("T")
 STARTUP_TIMEOUT = 10.0
@@ -339,7 +339,7 @@ class MCPToolbox(SessionLoop, CatalogMixin):
             except TimeoutError:
                 raise TimeoutError(f"MCP server '{server}' did not answer {tool} within {timeout:g} s") from None
             except Exception as err:
-                gone = session_gone(err)  # the server forgot the session and never ran the call
+                gone = session_gone(err) or session_lost(client)  # the server forgot the session: it never ran it
                 if not gone and not broken(err):
                     raise MCPServerError(f"MCP server '{server}' failed on {tool}: {describe(err)}") from None
                 client = await self._reconnect(link, client)

@@ -51,7 +51,7 @@ class LoginRequired(RuntimeError):
     """A server needs the browser step, and this run cannot do it; the message says what to run."""
 
     def __init__(self, server: str) -> None:
-        super().__init__(f"MCP server '{server}' needs a login: run `python -m agent mcp login {server}`")
+        super().__init__(f"it needs a login: run `python -m agent mcp login {server}`")
         self.server = server
 
 

@@ -133,11 +133,30 @@ async def open_session(
 
     from agent.mcp.compat import http_client
 
-    async with (
-        http_client(config.headers or None, auth=options.auth) as http,
-        Client(streamable_http_client(config.url or "", http_client=http), **client_options) as client,
-    ):
-        yield client
+    lost = {"gone": False}
+
+    async def watch(response: Any) -> None:
+        """A 404 for a request that named our session: the server ended or forgot it (and did not run it)."""
+        if response.status_code == 404 and SESSION_HEADER in response.request.headers:
+            lost["gone"] = True
+
+    async with http_client(config.headers or None, auth=options.auth) as http:
+        http.event_hooks["response"].append(watch)
+        async with Client(streamable_http_client(config.url or "", http_client=http), **client_options) as client:
+            _lost[id(client)] = lost
+            try:
+                yield client
+            finally:
+                _lost.pop(id(client), None)
+
+
+SESSION_HEADER = "mcp-session-id"
+_lost: dict[int, dict[str, bool]] = {}  # by id() of the open Client (it is not hashable); removed when it closes
+
+
+def session_lost(client: Any) -> bool:
+    """Has the server answered 404 for this connection's session (HTTP only)?"""
+    return _lost.get(id(client), {}).get("gone", False)
 
 
 def client_info() -> Any:
@@ -152,4 +171,12 @@ def client_info() -> Any:
     return types.Implementation(name="langgraph-mcp-agent", title="langgraph-mcp-agent", version=ours)
 
 
-__all__ = ["SessionOptions", "default_log_dir", "log_path", "note", "open_session", "watch_stdout_noise"]
+__all__ = [
+    "SessionOptions",
+    "default_log_dir",
+    "log_path",
+    "note",
+    "open_session",
+    "session_lost",
+    "watch_stdout_noise",
+]
