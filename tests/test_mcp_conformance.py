@@ -93,7 +93,14 @@ def test_real_servers_pass_every_scenario_that_needs_no_fixture(name, tmp_path):
 
 
 CLIENT = f"{shlex.quote(sys.executable)} -m agent.mcp.conformance"
-CLIENT_SCENARIOS = ["initialize", "tools_call", "elicitation-sep1034-client-defaults", "sse-retry"]
+# the core scenarios, and client credentials (an extension): the machine-to-machine grant of our OAuth client
+CLIENT_SCENARIOS = [
+    "initialize",
+    "tools_call",
+    "elicitation-sep1034-client-defaults",
+    "sse-retry",
+    "auth/client-credentials-basic",
+]
 
 
 @pytest.mark.parametrize("scenario", CLIENT_SCENARIOS)

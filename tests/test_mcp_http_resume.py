@@ -76,6 +76,17 @@ def test_a_closed_stream_resumes_with_last_event_id_for_its_own_session_only(fix
         assert '"id":2' in result["data"] and "reconnected after stream closure" in result["data"]
 
 
+def test_our_client_resumes_a_stream_the_server_closed(fixtures, tmp_path):
+    """The toolbox (the SDK's transport underneath) waits the retry interval and resumes with Last-Event-ID."""
+    from agent.mcp.client import MCPToolbox
+    from agent.mcp.config import ServerConfig
+
+    servers = {"fx": ServerConfig(url=fixtures.url, protocol="2025-11-25")}
+    with MCPToolbox(servers, home=tmp_path, log_dir=tmp_path / "logs") as toolbox:
+        result = toolbox.call("fx", "test_reconnection", {})
+    assert "reconnected after stream closure" in result.content[0].text
+
+
 def test_the_event_store_is_bounded_and_keeps_sessions_apart():
     store = BoundedEventStore(max_events=50, max_per_stream=10, max_bytes=10_000)
     message = types.JSONRPCNotification(jsonrpc="2.0", method="notifications/message", params={"data": "x" * 100})

@@ -211,19 +211,21 @@ class TokenStore:
 
 
 class _QuietFlowErrors(logging.Filter):
-    """The SDK logs every failed OAuth flow with a traceback; Python's last-resort handler would print it.
+    """The SDK logs a failed OAuth flow or refresh with a traceback; Python's last-resort handler would print it.
 
-    The connection's failure is reported once, in one line, by the toolbox; the
-    traceback goes to our log file (``agent.mcp`` at INFO), never to the terminal.
+    The connection's failure is reported once, in one line, by the toolbox.
+    Here such a record goes to our log file (``agent.mcp`` at INFO) as the
+    error's type only: a refresh response that fails to parse carries token
+    text in its error message, and nothing may print or store a token.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and record.getMessage() == "OAuth flow error":
-            error = record.exc_info[1]
-            if not isinstance(error, LoginRequired):
-                log.info("OAuth flow failed: %s", type(error).__name__, exc_info=record.exc_info)
-            return False
-        return True
+        if not record.exc_info:
+            return True
+        error = record.exc_info[1]
+        if not isinstance(error, LoginRequired):
+            log.info("OAuth: %s (%s)", record.getMessage(), type(error).__name__)
+        return False
 
 
 _FILTER = _QuietFlowErrors()
