@@ -107,12 +107,12 @@ def test_every_json_example_loads(env, tmp_path, monkeypatch):
 
 def test_nothing_refers_to_files_outside_the_repository():
     tracked = subprocess.run(["git", "ls-files"], capture_output=True, text=True, cwd=ROOT).stdout.split()
-    outside = re.compile(r"\.\./shared|/work/|/tmp/[a-z]+/")
+    outside = re.compile(r"\.\./" + "shared|/" + "work/|/" + "tmp/[a-z]+/")  # in parts: this file is not a match
     found = []
     for name in tracked:
         path = ROOT / name
         if path.suffix in (".py", ".md", ".toml", ".json", ".txt", ".cfg", "") and path.is_file():
             for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-                if outside.search(line) and name != "tests/test_readme.py":
+                if outside.search(line):
                     found.append(f"{name}:{number}: {line.strip()[:100]}")
     assert found == []
