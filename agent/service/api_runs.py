@@ -75,6 +75,7 @@ async def create_run(service: Service, thread_id: str | None, body: dict[str, An
     if active and strategy in ("interrupt", "rollback"):
         for run in active:
             await asyncio.to_thread(service.records.request_cancel, run["run_id"], strategy, "multitask_strategy")
+            await service.nudge_cancel(run["run_id"])
     run = await asyncio.to_thread(
         service.records.create_run,
         {
@@ -89,7 +90,7 @@ async def create_run(service: Service, thread_id: str | None, body: dict[str, An
     )
     if not temporary:
         await asyncio.to_thread(service.records.update_thread, thread_id, status="busy")
-    service.executor.wake()
+    await service.nudge_wake()
     return run
 
 
@@ -170,6 +171,7 @@ def routes(service: Service) -> dict[tuple[str, str], Any]:
         run = await _run_or_404(service, request)
         action = one_of(request.query_params.get("action", "interrupt"), ("interrupt", "rollback"), "action")
         found = await asyncio.to_thread(service.records.request_cancel, run["run_id"], action, "cancelled by request")
+        await service.nudge_cancel(run["run_id"])
         if found is None:
             raise ApiError(409, f"run {run['run_id']} is not pending or running (status {run['status']})")
         if request.query_params.get("wait", "0").lower() in ("1", "true"):
@@ -222,6 +224,7 @@ async def _watched(
     finally:
         if cancel_on_disconnect and not ended:
             await asyncio.to_thread(service.records.request_cancel, run["run_id"], "interrupt", "client disconnected")
+            await service.nudge_cancel(run["run_id"])
 
 
 __all__ = ["STRATEGIES", "create_run", "routes"]

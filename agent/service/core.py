@@ -61,6 +61,17 @@ class Service:
     token: str | None = None
     temporary: set[str] = field(default_factory=set)
     model_info: dict[str, Any] = field(default_factory=dict)  # the model in use: provider, name, offline
+    signals: Any = None  # agent.service.signals.Signals: nudges between replicas (no-op without Redis)
+
+    async def nudge_wake(self) -> None:
+        self.executor.wake()
+        if self.signals is not None:
+            await self.signals.wake()
+
+    async def nudge_cancel(self, run_id: str) -> None:
+        self.executor.nudge_cancel(run_id)
+        if self.signals is not None:
+            await self.signals.cancel(run_id)
 
     def assistant(self, assistant_id: str) -> Assistant:
         """By its id, or by its graph id (``agent``), as LangGraph's clients use either."""

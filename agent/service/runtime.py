@@ -53,11 +53,16 @@ async def open_service(settings: Any, graphs: dict[str, Any] | None = None) -> A
         token=settings.api_token.get_secret_value() if settings.api_token else None,
     )
     service.model_info = model_info(settings) if settings.service_graphs is None else {"custom": True}
+    from agent.service.signals import Signals
+
+    service.signals = Signals(settings.redis_url)
+    service.signals.listen(executor.wake, executor.nudge_cancel)
     executor.start()
     try:
         yield service
     finally:
         await executor.stop()
+        await service.signals.close()
         await events.close()
 
 
