@@ -233,10 +233,11 @@ def cmd_prompts(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.get and not args.name:
         raise _Failed("--get needs the server's NAME", EXIT_CONFIG)
+    arguments = _arguments(args.arg)
     servers = _servers(settings, args.name)
     with _toolbox(settings, servers) as toolbox:
         if args.get:
-            result = toolbox.get_prompt(args.name, args.get, _arguments(args.arg))
+            result = toolbox.get_prompt(args.name, args.get, arguments)
             data = result.model_dump(mode="json", by_alias=True, exclude_none=True)
             if args.json:
                 print(json.dumps(data, ensure_ascii=False))
