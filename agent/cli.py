@@ -27,7 +27,8 @@ exit codes: 0 answered (also when you denied a destructive call and the model an
 
 models: with no model configured the offline model answers (primes, arithmetic,
 the database, web search). Configure one with OPENAI_API_KEY / OPENAI_BASE_URL,
-DASHSCOPE_API_KEY, DEEPSEEK_API_KEY, --model [provider:]NAME, or --model-config FILE.
+DASHSCOPE_API_KEY, DEEPSEEK_API_KEY, --model [provider:]NAME, --model-config FILE,
+or --model PROFILE naming an entry of AGENT_HOME/models.json (`agent models` lists them).
 Settings: AGENT_* environment variables or .env (see `python -m agent config`).
 """
 
@@ -71,6 +72,16 @@ def _settings_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("-v", "--verbose", action="store_true", help="show time to first token and more")
 
 
+def _think_args(parser: argparse.ArgumentParser) -> None:
+    think = parser.add_mutually_exclusive_group()
+    think.add_argument(
+        "--think", dest="think", action="store_const", const=True, help="turn the model's thinking on, where it can"
+    )
+    think.add_argument(
+        "--no-think", dest="think", action="store_const", const=False, help="turn the model's thinking off"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="agent",
@@ -89,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--json", action="store_true", help="print one JSON object for scripts")
     out.add_argument("--quiet", "-q", action="store_true", help="print only the answer")
     run.add_argument("--yes", "-y", action="store_true", help="approve destructive tool calls without asking")
+    run.add_argument(
+        "--prefix",
+        metavar="TEXT",
+        help="the beginning of the answer, which the model continues (dashscope, deepseek, vllm, sglang)",
+    )
+    _think_args(run)
     _settings_args(run)
 
     chat = sub.add_parser(
@@ -99,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("--thread", help="thread to continue (default: a new one)")
     chat.add_argument("--yes", "-y", action="store_true", help="approve destructive tool calls without asking")
+    _think_args(chat)
     _settings_args(chat)
 
     threads = sub.add_parser(
@@ -109,7 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     threads.add_argument("action", choices=["list", "show", "delete"], nargs="?", default="list")
     threads.add_argument("thread", nargs="?", help="thread id (show, delete)")
     threads.add_argument("--json", action="store_true")
+    threads.add_argument("--usage", action="store_true", help="show: the thread's tokens, cost and calls, summed")
     _settings_args(threads)
+
+    models = sub.add_parser("models", help="list the model profiles of AGENT_HOME/models.json (keys: set or not)")
+    models.add_argument("--json", action="store_true")
+    models.add_argument("--prices", action="store_true", help="also show the price table")
+    _settings_args(models)
 
     tools = sub.add_parser("tools", help="list the function and MCP tools with their schemas")
     tools.add_argument("--json", action="store_true")
@@ -229,12 +253,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.task.strip():
         raise UsageError('the task is empty: give one, e.g. agent run "Is 97 prime?"')
     from agent.config_view import fallback_label, model_label
+    from agent.models_view import check_prefix, with_run_options
     from agent.render import QuietRenderer, make_renderer
     from agent.runner import run_task
     from agent.tracing import tracing_callbacks
 
     settings = load_settings(args)
-    graph = build_graph(settings)
+    if args.prefix is not None:
+        check_prefix(args.prefix, settings)
+    graph = with_run_options(build_graph(settings), args, settings)
     thread = args.thread or uuid.uuid4().hex[:12]
     renderer = QuietRenderer(open_devnull()) if args.json else make_renderer(quiet=args.quiet, verbose=args.verbose)
     callbacks = tracing_callbacks(settings)
@@ -256,10 +283,11 @@ def open_devnull() -> Any:
 def cmd_chat(args: argparse.Namespace) -> int:
     from agent.chat import chat_loop
     from agent.config_view import fallback_label, model_label
+    from agent.models_view import with_run_options
     from agent.tracing import tracing_callbacks
 
     settings = load_settings(args)
-    graph = build_graph(settings)
+    graph = with_run_options(build_graph(settings), args, settings)
     models = (model_label(settings), fallback_label(settings))
     return chat_loop(graph, args, _approver, tracing_callbacks(settings), models)
 
@@ -284,9 +312,33 @@ def cmd_tools(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    from agent.config_view import show_config
+    """The configuration; the model in use with every price (``estimated`` from the built-in table);
+    in text, the price table too (``agent models --prices --json`` has it for scripts)."""
+    from agent.config_view import effective_config, mask_secrets, show_config
+    from agent.models_view import price_lines, pricing_in_use
+    from graphs.pricing import PRICES_AS_OF
 
-    return show_config(load_settings(args), as_json=args.json, flags=set(flag_overrides(args)))
+    settings = load_settings(args)
+    flags = set(flag_overrides(args))
+    pricing = pricing_in_use(settings)
+    if args.json:
+        data = effective_config(settings, flags)
+        if pricing is not None and isinstance(data.get("model_in_use"), dict):
+            data["model_in_use"] = {**data["model_in_use"], "pricing": pricing, "prices_as_of": PRICES_AS_OF}
+        print(mask_secrets(json.dumps(data, ensure_ascii=False, default=str), settings))
+        return EXIT_OK
+    code = show_config(settings, as_json=False, flags=flags)
+    print(f"{'pricing_in_use':22} {json.dumps(pricing)}")
+    print("\n".join(price_lines(settings)))
+    return code
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from agent.models_view import show_models
+
+    settings = load_settings(args)
+    with configuration(settings):
+        return show_models(settings, as_json=args.json, prices=args.prices)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -303,6 +355,7 @@ COMMANDS = {
     "threads": cmd_threads,
     "tools": cmd_tools,
     "config": cmd_config,
+    "models": cmd_models,
     "serve": cmd_serve,
 }
 

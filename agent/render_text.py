@@ -8,6 +8,7 @@ anything is printed.  Everything here is linear in the input.
 from __future__ import annotations
 
 import json
+from statistics import median
 from typing import Any
 
 # C0 controls but tab and newline, DEL, C1 controls, and the bidi embedding/override/isolate characters.
@@ -87,22 +88,46 @@ def usage_line(
     thread: str = "",
     models: tuple[str, str] = ("", ""),
 ) -> str:
-    """The closing line: thread, model, calls, tokens, cost, time; fallback and degraded steps when any."""
+    """The closing line: thread, model, calls, tokens (cached, cache writes, reasoning when any), cost
+    ("~" and "(estimate)" when from the built-in price table), time, first token and tokens per second,
+    then fallback and degraded steps when any.
+
+    The first token is the median over the run's model calls when the usage has their times
+    (``ttft_ms``), else ``ttft`` as the renderer measured it.
+    """
     model, fallback = models
+    estimate = bool(usage.get("cost_estimated"))
     line = (
         (f"thread {thread} · " if thread else "")
         + (f"model {model} · " if model else "")
         + (
             f"model calls {usage['model_calls']} · tool calls {usage['tool_calls']} · tokens "
-            f"{usage['total_tokens']:,} (in {usage['input_tokens']:,} / out {usage['output_tokens']:,}) · "
-            f"cost {usage['cost']:.6f} · {elapsed:.2f}s"
+            f"{usage['total_tokens']:,} (in {usage['input_tokens']:,} / out {usage['output_tokens']:,})"
         )
+        + "".join(
+            f" · {label} {usage[key]:,}"
+            for key, label in (
+                ("cached_tokens", "cached"),
+                ("cache_write_tokens", "cache writes"),
+                ("reasoning_tokens", "reasoning"),
+            )
+            if usage.get(key)
+        )
+        + f" · cost {'~' if estimate else ''}{usage['cost']:.6f}{' (estimate)' if estimate else ''} · {elapsed:.2f}s"
     )
+    times = usage.get("ttft_ms") or []
+    if times:
+        ttft = median(times) / 1000
+    line += f" · first token {ttft:.2f}s" if ttft is not None else ""
+    if len(times) > 1:
+        line += " (median)"
+    if usage.get("tokens_per_second"):
+        line += f" · {usage['tokens_per_second']:,.1f} tok/s"
     if usage.get("fallback_calls"):
         line += f" · fallback {fallback or 'model'} answered {usage['fallback_calls']}"
     if usage.get("degraded"):
         line += f" · steps without the model {usage['degraded']}"
-    return line + (f" · first token {ttft:.2f}s" if ttft is not None else "")
+    return line
 
 
 def stop_note(stop_reason: str) -> str:

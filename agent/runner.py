@@ -40,9 +40,18 @@ class RunResult:
 def usage_of(stats: dict[str, Any], tool_log: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The ``usage`` of ``--json``; tool calls are those of the log that ran (a denied call did not).
 
-    ``fallback_calls`` (calls the fallback model answered) and ``degraded`` (plan, compact or
-    finish steps that went without the model) are there only when not zero.
+    Always: ``input_tokens`` (the whole prompts, cached tokens included), ``output_tokens`` (reasoning
+    included), ``total_tokens``, ``cost``, ``model_calls``, ``tool_calls``.  Only when not zero (so a
+    run of the offline model keeps the short shape): ``cached_tokens`` (input served from the
+    provider's cache), ``cache_write_tokens`` (input written into an explicit cache),
+    ``reasoning_tokens``, ``cost_estimated`` (some price came from the built-in table),
+    ``fallback_calls`` (calls the fallback model answered) and ``degraded`` (plan, compact or finish
+    steps that went without the model).  For runs whose calls went to a model endpoint: ``ttft_ms``,
+    the time to the first token of each call in milliseconds, in call order, and
+    ``tokens_per_second``, output tokens per second of model time (first-token waits included).
     """
+    from graphs.usage import tokens_per_second
+
     tokens_in, tokens_out = stats.get("input_tokens", 0), stats.get("output_tokens", 0)
     usage = {
         "input_tokens": tokens_in,
@@ -52,6 +61,12 @@ def usage_of(stats: dict[str, Any], tool_log: list[dict[str, Any]] | None = None
         "model_calls": stats.get("model_calls", 0),
         "tool_calls": sum(1 for record in tool_log or [] if record.get("approved", True)),
     }
+    for key in ("cached_tokens", "cache_write_tokens", "reasoning_tokens", "cost_estimated"):
+        if stats.get(key):
+            usage[key] = stats[key]
+    if stats.get("ttft_ms"):
+        usage["ttft_ms"] = list(stats["ttft_ms"])
+        usage["tokens_per_second"] = tokens_per_second(stats)  # type: ignore[arg-type]
     for key in ("fallback_calls", "degraded"):
         if stats.get(key):
             usage[key] = stats[key]
@@ -109,9 +124,32 @@ def run_task(
     with events_on_stdout() if renderer.shows_events else contextlib.nullcontext():
         result = _stream(graph, task, thread_id, renderer, approve, callbacks)
     result.model, result.fallback_model = models
+    trace_usage(callbacks, result.usage)
     renderer.summary(result.usage, result.stop_reason, result.elapsed, thread_id, models)
     renderer.close()
     return result
+
+
+def trace_usage(callbacks: list[Any] | None, usage: dict[str, Any]) -> None:
+    """Add the run's usage to the metadata of its LangSmith root run (tokens, cost, TTFT), when traced.
+
+    LangSmith records each model call's tokens itself (``usage_metadata``); this is the run's total.
+    """
+    import logging
+
+    for tracer in callbacks or []:
+        run = getattr(tracer, "latest_run", None)
+        client = getattr(tracer, "client", None)
+        if run is None or client is None:
+            continue
+        extra = dict(run.extra or {})
+        extra["metadata"] = {**(extra.get("metadata") or {}), "usage": usage}
+        try:
+            client.update_run(
+                run.id, extra=extra, end_time=run.end_time, trace_id=run.trace_id, dotted_order=run.dotted_order
+            )
+        except Exception as err:  # noqa: BLE001 - tracing must never fail a run; said, not raised
+            logging.getLogger(__name__).warning("LangSmith: the run's usage was not recorded: %s", err)
 
 
 def _stream(
@@ -162,4 +200,4 @@ def _stream(
     )
 
 
-__all__ = ["RunResult", "run_task", "usage_of"]
+__all__ = ["RunResult", "run_task", "trace_usage", "usage_of"]

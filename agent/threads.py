@@ -63,12 +63,48 @@ def threads_command(args: argparse.Namespace, settings: Any) -> int:
         saver.delete_thread(args.thread)
         print(f"deleted thread {args.thread}")
         return 0
-    messages = graph.get_state(config).values.get("messages", [])
+    values = graph.get_state(config).values
+    if getattr(args, "usage", False):
+        return _show_usage(args.thread, values, args.json)
+    messages = values.get("messages", [])
     if args.json:
         print(json.dumps([_message_json(m) for m in messages], ensure_ascii=False))
         return 0
     for message in messages:
         print(printable(_message_line(message)))
+    return 0
+
+
+def thread_usage(values: dict[str, Any]) -> dict[str, Any]:
+    """The thread's runs summed: its earlier runs (kept in the run counters) plus the last one."""
+    from graphs.usage import roll_up
+
+    tools = sum(1 for r in values.get("tool_log", []) or [] if r.get("approved", True))
+    total = dict(roll_up(values.get("stats", {}), tools))
+    keys = ("runs", "model_calls", "tool_calls", "input_tokens", "cached_tokens", "cache_write_tokens")
+    usage: dict[str, Any] = {key: total.get(key, 0) for key in (*keys, "output_tokens", "reasoning_tokens")}
+    usage["total_tokens"] = usage["input_tokens"] + usage["output_tokens"]
+    usage["cost"] = round(total.get("cost", 0.0), 8)
+    if total.get("cost_estimated"):
+        usage["cost_estimated"] = True
+    return usage
+
+
+def _show_usage(thread: str, values: dict[str, Any], as_json: bool) -> int:
+    usage = thread_usage(values)
+    if as_json:
+        print(json.dumps({"thread_id": thread, **usage}, ensure_ascii=False))
+        return 0
+    estimate = usage.get("cost_estimated")
+    print(
+        printable(
+            f"thread {thread} · runs {usage['runs']} · model calls {usage['model_calls']} · tool calls "
+            f"{usage['tool_calls']} · tokens {usage['total_tokens']:,} (in {usage['input_tokens']:,} / out "
+            f"{usage['output_tokens']:,}) · cached {usage['cached_tokens']:,} · cache writes "
+            f"{usage['cache_write_tokens']:,} · reasoning {usage['reasoning_tokens']:,} · cost "
+            f"{'~' if estimate else ''}{usage['cost']:.6f}{' (estimate)' if estimate else ''}"
+        )
+    )
     return 0
 
 

@@ -39,6 +39,16 @@ INTERRUPTED = (
 )
 
 
+TAIL_NOTE = "agent_note"  # marks the trailing note in additional_kwargs (never sent; models may skip it)
+
+
+def tail_note(parts: Sequence[str]) -> SystemMessage:
+    """The note after the conversation: a system message marked as ours, so no model reads it as the task."""
+    from langchain_core.messages import SystemMessage
+
+    return SystemMessage("\n\n".join(parts), additional_kwargs={TAIL_NOTE: True})
+
+
 def strategy_class(name: str) -> type[ContextStrategy]:
     """The class registered under ``name``; a ValueError naming the known ones otherwise."""
     if name not in STRATEGIES:
@@ -137,16 +147,25 @@ class ContextStrategy:
     def system_notes(self, state: AgentState, config: RunnableConfig, kept: set[str]) -> list[str]:
         return []
 
-    def prompt(self, state: AgentState, config: RunnableConfig, system_parts: list[str]) -> list[AnyMessage]:
-        """The system message (the given parts, then this strategy's notes) and the rounds kept."""
+    def prompt(
+        self, state: AgentState, config: RunnableConfig, system_parts: list[str], tail: Sequence[str] = ()
+    ) -> list[AnyMessage]:
+        """The system message (the given parts, then this strategy's notes), the rounds kept, then the tail.
+
+        The order is for providers' prompt caches, which reuse the longest prefix a request shares
+        with an earlier one: what stays the same from call to call (system prompt, tools, summary)
+        comes first; what changes at every step (``tail``: the plan's statuses) comes last, as a
+        system note after the conversation (:func:`tail_note`), never as a user message.
+        """
         from langchain_core.messages import SystemMessage
 
         rounds = self.select(split_rounds(state.get("messages", [])[state.get("summary_upto", 0) :]))
         kept = {r[0].id for r in rounds if r and r[0].type == "human" and r[0].id}
         system: SystemMessage = SystemMessage("\n\n".join([*system_parts, *self.system_notes(state, config, kept)]))
+        notes = [tail_note(tail)] if tail else []
         if self.fits:
-            rounds = fit_rounds(rounds, self.budget, count_tokens([system]))
-        return [system, *close_open_calls(flatten(rounds))]
+            rounds = fit_rounds(rounds, self.budget, count_tokens([system, *notes]))
+        return [system, *close_open_calls(flatten(rounds)), *notes]
 
     def compaction(self, state: AgentState, system_parts: list[str]) -> tuple[int, list[AnyMessage]] | None:
         """Where to fold the thread and the request that writes the summary, or None."""
@@ -175,6 +194,7 @@ class LastRounds(ContextStrategy):
 __all__ = [
     "INTERRUPTED",
     "STRATEGIES",
+    "TAIL_NOTE",
     "AllRounds",
     "ContextStrategy",
     "LastRounds",
@@ -184,4 +204,5 @@ __all__ = [
     "flatten",
     "split_rounds",
     "strategy_class",
+    "tail_note",
 ]

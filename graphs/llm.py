@@ -3,34 +3,37 @@
 Where a model comes from, strongest first:
 
 1. a model JSON file (``--model-config`` / ``AGENT_MODEL_CONFIG``) in the field's shape;
-2. ``--model`` / ``AGENT_MODEL``, optionally ``provider:model`` (``dashscope:qwen-plus``),
+2. ``--model NAME`` / ``AGENT_MODEL=NAME`` naming a profile of ``AGENT_HOME/models.json``
+   (several model-file entries by name, :mod:`graphs.providers_profiles`);
+3. ``--model`` / ``AGENT_MODEL``, optionally ``provider:model`` (``dashscope:qwen-plus``),
    with ``--provider`` / ``AGENT_PROVIDER`` a name below or a base URL;
-3. the first provider whose API key is set (``OPENAI_API_KEY``, ``DASHSCOPE_API_KEY``,
+4. the first provider whose API key is set (``OPENAI_API_KEY``, ``DASHSCOPE_API_KEY``,
    ``DEEPSEEK_API_KEY``);
-4. otherwise the offline model.  ``AGENT_MODEL=offline`` asks for it explicitly.
+5. otherwise the offline model.  ``AGENT_MODEL=offline`` asks for it explicitly.
 
-OpenAI itself is served by ``ChatOpenAI``.  Every other endpoint goes through
-``ChatDeepSeek`` (langchain-deepseek), a ``BaseChatOpenAI`` that keeps the
-``reasoning_content`` which DashScope, DeepSeek, vLLM and others stream, and
-which plain ``ChatOpenAI`` drops.  Retries (connection errors, timeouts, 429,
-5xx; exponential backoff with jitter; ``Retry-After`` honoured) are the OpenAI
-SDK's own.
+What each provider can do lives in :data:`PROVIDERS` and the three functions under it
+(thinking switch, prefix continuation, JSON output): adding a provider is one entry
+there.  The clients themselves (:mod:`graphs.providers`) are LangChain's: OpenAI is
+served by ``ChatOpenAI``, every other endpoint by ``ChatDeepSeek`` (langchain-deepseek),
+which keeps the ``reasoning_content`` plain ``ChatOpenAI`` drops; both extended with the
+full token usage, call timing, the per-run options and the rate limiter.  Retries
+(connection errors, timeouts, 429, 5xx; exponential backoff with jitter; ``Retry-After``
+honoured) are the OpenAI SDK's own.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from graphs.pricing import Pricing, table_pricing
+from graphs.providers_files import ModelConfigError, ModelFile, load_model_file, model_file_from
 from graphs.settings import GraphSettings as Settings
-from tools.base import describe_validation_error
 from tools.redact import strip_userinfo
-from tools.settings import UnsetVariable, env_value, expand_env
+from tools.settings import env_value
 
 log = logging.getLogger(__name__)
 
@@ -38,87 +41,117 @@ log = logging.getLogger(__name__)
 # on this machine is then refused when built, so no test can reach a real provider by accident.
 ALLOW_REMOTE_MODELS = True
 
-ServerType = Literal[
-    "openai", "dashscope", "deepseek", "ollama", "vllm", "sglang", "lmdeploy", "llamacpp", "openai-compatible"
-]
-
-
-class ModelConfigError(ValueError):
-    """The model configuration is wrong; the message names the field and what to do."""
+ThinkStyle = Literal["dashscope", "deepseek", "template", "ollama", "none"]
+PrefixStyle = Literal["partial", "prefix", "continue", "none"]
+JsonStyle = Literal["schema", "object", "none"]
 
 
 class Provider(BaseModel):
+    """One serving stack: where it is, its key, and how it switches the features the agent uses."""
+
     base_url: str | None
     key_env: str | None
     default_model: str | None
     local: bool = False  # a server on this machine: no key needed
+    think: ThinkStyle = "none"  # how thinking is switched on and off (thinking_fields)
+    prefix: PrefixStyle = "none"  # how the model continues a given beginning of its answer (prefix_fields)
+    json_output: JsonStyle = "none"  # response_format it accepts: a JSON schema, a JSON object, or none
 
 
 PROVIDERS: dict[str, Provider] = {
-    "openai": Provider(base_url=None, key_env="OPENAI_API_KEY", default_model="gpt-4.1-mini"),
+    "openai": Provider(base_url=None, key_env="OPENAI_API_KEY", default_model="gpt-4.1-mini", json_output="schema"),
     "dashscope": Provider(
         base_url="https://dashscope.aliyuncs.com/compatible-mode/v1",
         key_env="DASHSCOPE_API_KEY",
         default_model="qwen-plus",
+        think="dashscope",
+        prefix="partial",
+        json_output="object",
     ),
     "deepseek": Provider(
-        base_url="https://api.deepseek.com/v1", key_env="DEEPSEEK_API_KEY", default_model="deepseek-chat"
+        base_url="https://api.deepseek.com/v1",
+        key_env="DEEPSEEK_API_KEY",
+        default_model="deepseek-chat",
+        think="deepseek",
+        prefix="prefix",
+        json_output="object",
     ),
-    "ollama": Provider(base_url="http://127.0.0.1:11434/v1", key_env=None, default_model="qwen3", local=True),
-    "vllm": Provider(base_url="http://127.0.0.1:8000/v1", key_env="VLLM_API_KEY", default_model=None, local=True),
-    "sglang": Provider(base_url="http://127.0.0.1:30000/v1", key_env=None, default_model=None, local=True),
-    "lmdeploy": Provider(base_url="http://127.0.0.1:23333/v1", key_env=None, default_model=None, local=True),
-    "llamacpp": Provider(base_url="http://127.0.0.1:8080/v1", key_env=None, default_model=None, local=True),
+    "ollama": Provider(
+        base_url="http://127.0.0.1:11434/v1",
+        key_env=None,
+        default_model="qwen3",
+        local=True,
+        think="ollama",
+        json_output="schema",
+    ),
+    "vllm": Provider(
+        base_url="http://127.0.0.1:8000/v1",
+        key_env="VLLM_API_KEY",
+        default_model=None,
+        local=True,
+        think="template",
+        prefix="continue",
+        json_output="schema",
+    ),
+    "sglang": Provider(
+        base_url="http://127.0.0.1:30000/v1",
+        key_env=None,
+        default_model=None,
+        local=True,
+        think="template",
+        prefix="continue",
+        json_output="schema",
+    ),
+    "lmdeploy": Provider(
+        base_url="http://127.0.0.1:23333/v1", key_env=None, default_model=None, local=True, think="template"
+    ),
+    "llamacpp": Provider(
+        base_url="http://127.0.0.1:8080/v1",
+        key_env=None,
+        default_model=None,
+        local=True,
+        think="template",
+        json_output="schema",
+    ),
 }
+# Any other OpenAI-compatible server: a chat template's thinking switch, nothing assumed beyond it.
+GENERIC = Provider(base_url=None, key_env=None, default_model=None, think="template")
 
 
-class ModelFile(BaseModel):
-    """A model JSON file, in the shape used in the field. Unknown fields are errors (typos)."""
-
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
-
-    model_type: str = Field(default="", description="Model family, e.g. qwen, deepseek, llama, gpt.")
-    server_type: ServerType = Field(default="openai-compatible", description="What serves it.")
-    model: str = Field(min_length=1, description="Model name as the server knows it.")
-    url: str | None = Field(default=None, description="Base URL of the OpenAI-compatible API (…/v1).")
-    api_key: SecretStr | None = Field(default=None, description="Key, or ${ENV_VAR} to read one.")
-    pay_in: float = Field(default=0.0, ge=0, description="Price per million input tokens.")
-    pay_out: float = Field(default=0.0, ge=0, description="Price per million output tokens.")
-    input_tokens: int = Field(default=32_000, ge=512, description="Context window in tokens.")
-    out_tokens: int | None = Field(default=None, ge=1, description="Most tokens per answer.")
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    timeout: float = Field(default=60.0, gt=0, description="Seconds per request.")
-    no_think: bool = Field(default=False, description="Turn the provider's thinking mode off where supported.")
+def provider_of(name: str) -> Provider:
+    return PROVIDERS.get(name, GENERIC)
 
 
-def load_model_file(path: Path) -> ModelFile:
-    try:
-        raw = json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelConfigError(f"model config {path}: no such file") from None
-    except (OSError, ValueError) as err:
-        raise ModelConfigError(f"model config {path}: not valid JSON ({err})") from None
-    if isinstance(raw, dict) and isinstance(raw.get("api_key"), str):
-        try:  # ${VAR}: secrets stay out of the file
-            raw["api_key"] = expand_env(raw["api_key"]) or None
-        except UnsetVariable as err:
-            raise ModelConfigError(f"model config {path}: field 'api_key': {err}") from None
-    try:
-        return ModelFile.model_validate(raw)
-    except ValidationError as err:
-        problems = describe_validation_error(err, "field '{where}': {msg}", whole="(file)")
-        raise ModelConfigError(f"model config {path}: {problems}") from None
-
-
-def _thinking_off(server: str) -> dict[str, Any]:
-    """The request field that turns thinking off, per serving stack."""
-    if server == "dashscope":
-        return {"enable_thinking": False}
-    if server in ("vllm", "sglang", "lmdeploy", "llamacpp", "openai-compatible"):
-        return {"chat_template_kwargs": {"enable_thinking": False}}
-    if server == "ollama":
-        return {"think": False}
+def thinking_fields(style: ThinkStyle, on: bool, budget: int | None = None) -> dict[str, Any]:
+    """The request fields that turn thinking on or off (and bound it, where the server can)."""
+    if style == "dashscope":
+        return {"enable_thinking": on, **({"thinking_budget": budget} if on and budget else {})}
+    if style == "deepseek":  # deepseek-reasoner thinks by model choice; the field switches the others
+        return {"thinking": {"type": "enabled" if on else "disabled"}}
+    if style == "template":  # vLLM, SGLang, LMDeploy, llama.cpp: the chat template's switch
+        return {"chat_template_kwargs": {"enable_thinking": on}}
+    if style == "ollama":
+        return {"think": on}
     return {}
+
+
+def prefix_fields(style: PrefixStyle) -> tuple[dict[str, Any], dict[str, Any]]:
+    """For a prefix continuation: the fields of the final assistant message, and of the request body."""
+    if style == "partial":  # DashScope partial mode
+        return {"partial": True}, {}
+    if style == "prefix":  # DeepSeek prefix completion (beta API, prefix_base_url)
+        return {"prefix": True}, {}
+    if style == "continue":  # vLLM and SGLang
+        return {}, {"continue_final_message": True, "add_generation_prompt": False}
+    raise ModelConfigError("this provider cannot continue a given beginning of the answer")
+
+
+def prefix_base_url(style: PrefixStyle, base_url: str) -> str:
+    """Where prefix requests go: DeepSeek serves them on its beta API (``…/beta`` instead of ``…/v1``)."""
+    if style != "prefix":
+        return base_url
+    trimmed = base_url.rstrip("/")
+    return (trimmed[: -len("/v1")] if trimmed.endswith("/v1") else trimmed) + "/beta"
 
 
 class ModelChoice(BaseModel):
@@ -135,13 +168,23 @@ class ModelChoice(BaseModel):
     timeout: float = 60.0
     extra_body: dict[str, Any] = Field(default_factory=dict)
     context_window: int | None = None
-    price_in: float | None = None
+    price_in: float | None = None  # the model file's prices (the settings take them: effective_settings)
     price_out: float | None = None
+    pricing: Pricing | None = None  # every price of this model: configured, or the table's estimate
+    think: bool | None = None  # thinking on or off by default (None: the server's default)
+    thinking_budget: int | None = None
+    rpm: int | None = None
+    tpm: int | None = None
+    profile: str | None = None  # the models.json entry it came from
     url_setting: str = "OPENAI_BASE_URL"  # where the base URL came from, to name it in messages
 
     @property
     def endpoint(self) -> str:
         return self.base_url or "https://api.openai.com/v1"
+
+    @property
+    def features(self) -> Provider:
+        return provider_of(self.provider)
 
 
 def _split(model: str | None, provider: str | None) -> tuple[str | None, str | None]:
@@ -150,26 +193,47 @@ def _split(model: str | None, provider: str | None) -> tuple[str | None, str | N
     return model, provider
 
 
+def _settings_pricing(settings: Settings, provider: str, model: str) -> Pricing | None:
+    """``AGENT_PRICE_IN`` / ``AGENT_PRICE_OUT`` when set, else the price table's row (an estimate)."""
+    if settings.price_in or settings.price_out:
+        return Pricing(input=settings.price_in, output=settings.price_out)
+    return table_pricing(provider, model, settings.home)
+
+
+def _from_file(file: ModelFile, settings: Settings, where: str, profile: str | None = None) -> ModelChoice:
+    provider = file.server_type if file.server_type in PROVIDERS else "openai-compatible"
+    known = PROVIDERS.get(provider)
+    return ModelChoice(
+        provider=provider,
+        model=file.model,
+        base_url=file.url or (known.base_url if known else None),
+        api_key=file.api_key or _key_from_env(known),
+        temperature=file.temperature,
+        max_tokens=file.out_tokens,
+        timeout=file.timeout,
+        context_window=file.input_tokens,
+        price_in=file.pay_in,
+        price_out=file.pay_out,
+        pricing=file.pricing() or table_pricing(provider, file.model, settings.home),
+        think=False if file.no_think else None,
+        thinking_budget=file.thinking_budget,
+        rpm=file.rpm,
+        tpm=file.tpm,
+        profile=profile,
+        url_setting=where,
+    )
+
+
 def choose_model(settings: Settings) -> ModelChoice | None:
     """The configured model, or None for the offline model."""
     if settings.model_config_path:
         file = load_model_file(settings.model_config_path)
-        provider = file.server_type if file.server_type in PROVIDERS else "openai-compatible"
-        known = PROVIDERS.get(provider)
-        return ModelChoice(
-            provider=provider,
-            model=file.model,
-            base_url=file.url or (known.base_url if known else None),
-            api_key=file.api_key or _key_from_env(known),
-            temperature=file.temperature,
-            max_tokens=file.out_tokens,
-            timeout=file.timeout,
-            extra_body=_thinking_off(file.server_type) if file.no_think else {},
-            context_window=file.input_tokens,
-            price_in=file.pay_in,
-            price_out=file.pay_out,
-            url_setting=f"the model file's 'url' ({settings.model_config_path})",
-        )
+        return _from_file(file, settings, f"the model file's 'url' ({settings.model_config_path})")
+    if settings.model and settings.model != "offline":
+        from graphs.providers_files import profile_file
+
+        if (found := profile_file(settings.model, settings.home)) is not None:
+            return _from_file(found, settings, f"profile {settings.model!r}'s 'url'", profile=settings.model)
     model, provider = _split(settings.model, settings.provider)
     if model == "offline":
         return None
@@ -187,6 +251,7 @@ def choose_model(settings: Settings) -> ModelChoice | None:
             model=model,
             base_url=provider,
             api_key=_secret(env_value("OPENAI_API_KEY")),
+            pricing=_settings_pricing(settings, "openai-compatible", model),
             url_setting="AGENT_PROVIDER",
         )
     if provider not in PROVIDERS:
@@ -203,7 +268,13 @@ def choose_model(settings: Settings) -> ModelChoice | None:
     if key is None and not known.local and not (provider == "openai" and base_url):
         _unknown_prefix(model, settings.provider)
         raise ModelConfigError(f"provider {provider} needs an API key: set {known.key_env}")
-    return ModelChoice(provider=provider, model=model, base_url=base_url, api_key=key)
+    return ModelChoice(
+        provider=provider,
+        model=model,
+        base_url=base_url,
+        api_key=key,
+        pricing=_settings_pricing(settings, provider, model),
+    )
 
 
 def _unknown_prefix(model: str, explicit_provider: str | None) -> None:
@@ -263,14 +334,31 @@ def _check_remote(choice: ModelChoice) -> None:
 
 
 def build_chat_model(choice: ModelChoice, max_retries: int = 3) -> BaseChatModel:
-    """A LangChain chat model for a resolved choice; streams usage, retries with backoff."""
+    """A LangChain chat model for a resolved choice; streams usage, retries with backoff, keeps to its rate."""
+    from graphs.providers import ModelOptions, client_classes
+
     _check_remote(choice)
     _warn_userinfo(choice)
+    features = choice.features
+    if choice.thinking_budget and features.think != "dashscope":
+        log.warning("thinking_budget is not supported by %s and is not sent", choice.provider)
     common: dict[str, Any] = {
         "model": choice.model,
         "timeout": choice.timeout,
         "max_retries": max_retries,
         "stream_usage": True,
+        "agent_options": ModelOptions(
+            provider=choice.provider,
+            think_style=features.think,
+            prefix_style=features.prefix,
+            json_style=features.json_output,
+            think=choice.think,
+            thinking_budget=choice.thinking_budget,
+            pricing=choice.pricing,
+            rpm=choice.rpm,
+            tpm=choice.tpm,
+            endpoint=strip_userinfo(choice.endpoint),
+        ),
     }
     if choice.temperature is not None:
         common["temperature"] = choice.temperature
@@ -279,13 +367,10 @@ def build_chat_model(choice: ModelChoice, max_retries: int = 3) -> BaseChatModel
     if choice.extra_body:
         common["extra_body"] = choice.extra_body
     key = choice.api_key or SecretStr("not-needed")  # local servers take any key
+    openai_client, compatible_client = client_classes()
     if choice.provider == "openai" and not choice.base_url:
-        from langchain_openai import ChatOpenAI
-
-        return ChatOpenAI(api_key=key, **common)
-    from langchain_deepseek import ChatDeepSeek
-
-    return ChatDeepSeek(api_key=key, api_base=choice.endpoint, **common)
+        return openai_client(api_key=key, **common)
+    return compatible_client(api_key=key, api_base=choice.endpoint, **common)
 
 
 def chat_model_from_settings(settings: Settings) -> BaseChatModel:
@@ -364,7 +449,9 @@ def endpoint_of(model: Any) -> str:
 
 
 __all__ = [
+    "GENERIC",
     "PROVIDERS",
+    "Provider",
     "ModelChoice",
     "ModelConfigError",
     "ModelFile",
@@ -376,5 +463,10 @@ __all__ = [
     "endpoint_of",
     "fallback_from_settings",
     "load_model_file",
+    "model_file_from",
+    "prefix_base_url",
+    "prefix_fields",
     "provider_errors",
+    "provider_of",
+    "thinking_fields",
 ]

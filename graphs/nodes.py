@@ -12,13 +12,14 @@ tries the fallback model (saying so), then ends the run as ``model_error``.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.graph import END
@@ -31,11 +32,23 @@ from graphs.context import AllRounds, ContextStrategy
 from graphs.flow import Flow, ModelCall
 from graphs.ledger import Ledger
 from graphs.messages import current_task, emit, last_ai, one_line
+from graphs.providers import prefix_problem
 from graphs.state import AgentState, Plan, RunStats
 from graphs.tool_steps import ToolSteps
-from graphs.usage import Pricing, add_usage
+from graphs.usage import Pricing, add_call, call_event, call_usage, roll_up
 
 log = logging.getLogger(__name__)
+
+
+def _node_name() -> str:
+    """The graph node making the current call ("" outside a graph run)."""
+    from langgraph.config import get_config
+
+    try:
+        return str((get_config().get("metadata") or {}).get("langgraph_node", ""))
+    except RuntimeError:
+        return ""
+
 
 SYSTEM_PROMPT = (
     "You are a capable assistant that solves tasks with tools. Call tools when they help, several at "
@@ -46,6 +59,11 @@ SYSTEM_PROMPT = (
 PLAN_CALL = {"tags": ["nostream", "agent:plan"]}
 SUMMARY_CALL = {"tags": ["nostream", "agent:summary"]}
 FINAL_TAG = "agent:final"
+# Per-run options, in ``config["configurable"]``: thinking on/off (``--think`` / ``--no-think``) and a
+# beginning the model's answer must continue (``--prefix``).
+THINK_OPTION, PREFIX_OPTION = "think", "answer_prefix"
+PLAN_NOTE = "Your plan (follow it; adapt it if a step fails):\n"
+JSON_NOTE = "Reply with one JSON object only, matching this JSON schema:\n"
 
 
 @dataclass
@@ -66,6 +84,14 @@ class NodeConfig:
     ledger: Ledger | None = None  # destructive calls, recorded outside the checkpoint (graphs.ledger)
 
 
+def _with_schema(request: list[Any]) -> list[Any]:
+    """A plan request for JSON-object mode: the system message shows the plan's JSON schema."""
+    if not request or request[0].type != "system":
+        return request
+    schema = json.dumps(Plan.model_json_schema(), ensure_ascii=False)
+    return [SystemMessage(f"{request[0].text}\n\n{JSON_NOTE}{schema}"), *request[1:]]
+
+
 def degraded(stats: RunStats, step: str, err: BaseException) -> RunStats:
     """A step that could not do its work: logged with the traceback, counted, and announced."""
     log.warning("the %s step went without the model: %s", step, one_line(err), exc_info=err)
@@ -83,6 +109,7 @@ class AgentNodes(ToolSteps):
         self.errors = provider_errors()
         self.bound_model = self._bind(cfg.model)
         self.bound_fallback = self._bind(cfg.fallback) if cfg.fallback is not None else None
+        self._variants: dict[tuple[int, bool], tuple[Any, Any]] = {}  # (model, think) -> (model, bound)
 
     def _bind(self, model: BaseChatModel) -> Any:
         return model.bind_tools(list(self.cfg.tools.values())) if self.cfg.tools else model
@@ -90,9 +117,52 @@ class AgentNodes(ToolSteps):
     def _seconds(self, stats: RunStats) -> float:
         return self.cfg.bounds.seconds_left(stats)
 
-    def _counted(self, stats: RunStats, response: Any, prompt: Any) -> RunStats:
-        stats = add_usage(stats, response, self.cfg.pricing, prompt=prompt)
+    # --- per-run options (thinking, prefix) ---------------------------------------------
+    @staticmethod
+    def run_options(config: RunnableConfig) -> tuple[bool | None, str]:
+        """``think`` (None: the model's default) and ``answer_prefix`` ("" for none) of this run."""
+        configurable = config.get("configurable") or {}
+        think, prefix = configurable.get(THINK_OPTION), configurable.get(PREFIX_OPTION)
+        return (think if isinstance(think, bool) else None), (prefix if isinstance(prefix, str) else "")
+
+    def _variant(self, model: Any, think: bool | None, bound: bool = True) -> Any:
+        """``model`` (the main or the fallback model) with thinking switched for this run; bound to the
+        tools when ``bound``.  Cached: the tools are converted once per model and switch."""
+        from graphs.providers import with_think
+
+        if think is None:
+            if not bound:
+                return model
+            if model is self.cfg.model:
+                return self.bound_model
+            return self.bound_fallback if model is self.cfg.fallback else self._bind(model)
+        key = (id(model), think)
+        if key not in self._variants:
+            switched = with_think(model, think)
+            self._variants[key] = (switched, self._bind(switched))
+        return self._variants[key][1 if bound else 0]
+
+    def _pricing(self, model: Any) -> Pricing:
+        """The answering model's own configured prices, else the graph's, else the model's estimate."""
+        from graphs.providers import options_of
+
+        options = options_of(model)
+        own = options.pricing if options is not None else None
+        if own is not None and own.configured:
+            return own
+        if self.cfg.pricing.configured:
+            return self.cfg.pricing
+        return own or self.cfg.pricing
+
+    def _counted(self, stats: RunStats, response: Any, prompt: Any, model: Any = None, step: str = "") -> RunStats:
+        """``stats`` with one call added; a call to a model endpoint (timed by our clients) is announced
+        as a ``model_call`` event with its tokens, cost and timing."""
+        pricing = self._pricing(self.cfg.model if model is None else model)
+        usage = call_usage(response, prompt)
+        stats = add_call(stats, usage, pricing)
         stats["model_calls"] = stats.get("model_calls", 0) + 1
+        if usage.ttft_ms is not None:
+            emit(call_event(usage, usage.cost(pricing), step or _node_name(), pricing.estimated))
         return stats
 
     # --- a run begins ----------------------------------------------------------
@@ -107,8 +177,12 @@ class AgentNodes(ToolSteps):
         task = human.id if human is not None else None
         if state.get("stats", {}).get("task") == task:
             return state, {}
+        old = state.get("stats", {})
+        tools = sum(1 for r in state.get("tool_log", []) or [] if r.get("approved", True))
+        thread = roll_up(old, tools)
+        stats = RunStats(started_at=time.time(), task=task, **({"thread": thread} if thread else {}))
         reset = {
-            "stats": RunStats(started_at=time.time(), task=task),
+            "stats": stats,
             "tool_log": [],
             "plan": [],
             "stop_reason": None,
@@ -120,11 +194,23 @@ class AgentNodes(ToolSteps):
         return "plan" if planning.should_plan(current_task(state), self.cfg.planning) else "model"
 
     # --- plan ----------------------------------------------------------------
-    def _structured(self) -> Any:
+    def _structured(self, think: bool | None) -> list[tuple[Any, bool]]:
+        """The ways to ask for a plan, in order, each with whether its request must show the JSON schema.
+
+        Where the provider takes a ``response_format`` (a JSON schema, or JSON-object mode), that comes
+        first; the tool-calling structured output follows, asked when the JSON answer gave no plan.
+        """
+        from graphs.providers import agent_model
+
+        model = self._variant(self.cfg.model, think, bound=False)
         try:
-            return self.cfg.model.with_structured_output(Plan, include_raw=True, method="function_calling")
+            calling = model.with_structured_output(Plan, include_raw=True, method="function_calling")
         except (TypeError, ValueError, NotImplementedError):
-            return self.cfg.model.with_structured_output(Plan, include_raw=True)
+            calling = model.with_structured_output(Plan, include_raw=True)
+        ours = agent_model(model)
+        if ours is None or ours.agent_options.json_style == "none":
+            return [(calling, False)]
+        return [(ours.json_output(Plan), ours.agent_options.json_style == "object"), (calling, False)]
 
     def plan(self, state: AgentState, config: RunnableConfig) -> Flow:
         state, reset = self.begin(state)
@@ -143,13 +229,19 @@ class AgentNodes(ToolSteps):
             if replan
             else planning.plan_messages(current_task(state), tools)
         )
-        try:
-            result = yield ModelCall(self._structured(), request, {**config, **PLAN_CALL}, self._seconds(stats))
-        except (OutOfTime, *self.errors) as err:  # a model that cannot plan still gets to act
-            return {"stats": degraded(stats, "plan", err)}
-        stats = self._counted(stats, result.get("raw") if isinstance(result, dict) else None, request)
+        parsed = None
+        for runnable, show_schema in self._structured(self.run_options(config)[0]):
+            asked = _with_schema(request) if show_schema else request
+            try:
+                result = yield ModelCall(runnable, asked, {**config, **PLAN_CALL}, self._seconds(stats))
+            except (OutOfTime, *self.errors) as err:  # a model that cannot plan still gets to act
+                return {"stats": degraded(stats, "plan", err)}
+            raw = result.get("raw") if isinstance(result, dict) else None
+            stats = self._counted(stats, raw, asked, step="plan")
+            parsed = result.get("parsed") if isinstance(result, dict) else None
+            if isinstance(parsed, Plan) or self.cfg.bounds.before_model_call(stats):
+                break
         stats["replans"] = stats.get("replans", 0) + (1 if replan else 0)
-        parsed = result.get("parsed") if isinstance(result, dict) else None
         if not isinstance(parsed, Plan) or not parsed.steps:
             return {"stats": stats}
         steps = planning.to_steps(parsed, state.get("plan", []))
@@ -158,27 +250,33 @@ class AgentNodes(ToolSteps):
 
     # --- compact -------------------------------------------------------------
     def system_parts(self, state: AgentState) -> list[str]:
-        parts = [self.cfg.system_prompt]
-        if state.get("plan"):
-            parts.append("Your plan (follow it; adapt it if a step fails):\n" + planning.render_plan(state["plan"]))
-        return parts
+        """The head of every prompt: the same from call to call, so providers' prompt caches keep it."""
+        return [self.cfg.system_prompt]
+
+    def tail_parts(self, state: AgentState) -> list[str]:
+        """What changes from step to step (the plan's statuses): a note after the conversation."""
+        return [PLAN_NOTE + planning.render_plan(state["plan"])] if state.get("plan") else []
+
+    def prompt(self, state: AgentState, config: RunnableConfig) -> list[Any]:
+        return self.cfg.context.prompt(state, config, self.system_parts(state), tail=self.tail_parts(state))
 
     def needs_compaction(self, state: AgentState) -> bool:
-        return self.cfg.context.compaction(state, self.system_parts(state)) is not None
+        return self.cfg.context.compaction(state, self.system_parts(state) + self.tail_parts(state)) is not None
 
     def compact(self, state: AgentState, config: RunnableConfig) -> Flow:
         """Fold the oldest rounds into the summary (a model call counted like the others)."""
         stats = state.get("stats", {})
-        found = self.cfg.context.compaction(state, self.system_parts(state))
+        found = self.cfg.context.compaction(state, self.system_parts(state) + self.tail_parts(state))
         if found is None or self.cfg.bounds.before_model_call(stats):
             return {}
         upto, request = found
-        model = self.cfg.summary_model or self.cfg.model
+        model = self.cfg.summary_model or self._variant(self.cfg.model, self.run_options(config)[0], bound=False)
         try:
             note = yield ModelCall(model, request, {**config, **SUMMARY_CALL}, self._seconds(stats))
         except (OutOfTime, *self.errors) as err:  # no summary: the budget cut still keeps the prompt small
             return {"stats": degraded(stats, "compact", err)}
-        return {"summary": note.text.strip(), "summary_upto": upto, "stats": self._counted(stats, note, request)}
+        counted = self._counted(stats, note, request, model=model, step="compact")
+        return {"summary": note.text.strip(), "summary_upto": upto, "stats": counted}
 
     # --- model ---------------------------------------------------------------
     def model(self, state: AgentState, config: RunnableConfig) -> Flow:
@@ -203,27 +301,44 @@ class AgentNodes(ToolSteps):
         stats = state.get("stats", {})
         if stop := self.cfg.bounds.before_model_call(stats):
             return {"stop_reason": stop}
-        prompt = self.cfg.context.prompt(state, config, self.system_parts(state))
+        think, prefix = self.run_options(config)
+        if prefix and (refused := prefix_problem(self.cfg.model)):
+            return {"stop_reason": "model_error", "error": refused}
+        prompt = self.prompt(state, config)
         # Once the main model has failed in a run, its later calls go straight to the fallback:
         # each failure costs the SDK's retries and backoff, seconds the user waits for nothing.
-        first = self.bound_fallback if stats.get("fallback_calls") and self.bound_fallback else self.bound_model
+        fallback = self.cfg.fallback
+        on_fallback = bool(stats.get("fallback_calls")) and fallback is not None
+        model = fallback if on_fallback else self.cfg.model
         try:
-            response = yield ModelCall(first, prompt, config, self._seconds(stats))
-            if first is self.bound_fallback:
+            response = yield ModelCall(self._calling(model, think, prefix), prompt, config, self._seconds(stats))
+            if on_fallback:
                 stats = RunStats(**{**stats, "fallback_calls": stats.get("fallback_calls", 0) + 1})
         except OutOfTime:
             return {"stop_reason": "time"}
         except self.errors as err:
-            if self.bound_fallback is None or first is self.bound_fallback:
+            if fallback is None or on_fallback:
                 return self._model_error(err)
-            stats = self._fell_back(stats, err)
+            stats, model = self._fell_back(stats, err), fallback
             try:
-                response = yield ModelCall(self.bound_fallback, prompt, config, self._seconds(stats))
+                response = yield ModelCall(self._calling(model, think, prefix), prompt, config, self._seconds(stats))
             except OutOfTime:
                 return {"stop_reason": "time", "stats": stats}
             except self.errors as second:
                 return {**self._model_error(second), "stats": stats}
-        return self.validated(state, response, self._counted(stats, response, prompt))
+        return self.validated(state, response, self._counted(stats, response, prompt, model=model, step="model"))
+
+    def _calling(self, model: Any, think: bool | None, prefix: str) -> Any:
+        """What the model step calls: the model with this run's thinking switch, tools and answer prefix."""
+        from graphs.providers import PREFIX
+
+        bound = self._variant(model, think)
+        if not prefix:
+            return bound
+        if problem := prefix_problem(model):  # only the fallback gets here: it answers without the prefix
+            log.warning("the fallback model answers without the answer prefix: %s", problem)
+            return bound
+        return bound.bind(**{PREFIX: prefix})
 
     def _fell_back(self, stats: RunStats, err: BaseException) -> RunStats:
         from graphs.llm import endpoint_of
@@ -264,4 +379,16 @@ class AgentNodes(ToolSteps):
         return "model"
 
 
-__all__ = ["FINAL_TAG", "PLAN_CALL", "SUMMARY_CALL", "SYSTEM_PROMPT", "AgentNodes", "NodeConfig", "degraded", "last_ai"]
+__all__ = [
+    "FINAL_TAG",
+    "PLAN_CALL",
+    "PLAN_NOTE",
+    "PREFIX_OPTION",
+    "SUMMARY_CALL",
+    "SYSTEM_PROMPT",
+    "THINK_OPTION",
+    "AgentNodes",
+    "NodeConfig",
+    "degraded",
+    "last_ai",
+]

@@ -89,6 +89,21 @@ class StepState(TypedDict):
     status: StepStatus
 
 
+class ThreadUsage(TypedDict, total=False):
+    """Sums over finished runs of a thread (``agent threads show ID --usage``)."""
+
+    runs: int
+    model_calls: int
+    tool_calls: int
+    input_tokens: int
+    cached_tokens: int
+    cache_write_tokens: int
+    output_tokens: int
+    reasoning_tokens: int
+    cost: float
+    cost_estimated: bool
+
+
 class RunStats(TypedDict, total=False):
     """Counters of the current run (reset when a new task arrives); tool counts come from the tool log."""
 
@@ -104,6 +119,16 @@ class RunStats(TypedDict, total=False):
     cut_by: str  # the first bound that refused a call the model asked for
     degraded: int  # steps (plan, compact, finish) that went without the model after a provider error
     fallback_calls: int  # model calls the fallback model answered
+    # Token details (graphs.usage): input_tokens counts the whole prompt, cached and written included;
+    # output_tokens includes reasoning.
+    cached_tokens: int  # input served from the provider's prompt cache
+    cache_write_tokens: int  # input written into an explicit cache
+    reasoning_tokens: int
+    cost_estimated: bool  # some call was priced from the built-in table, not configured prices
+    ttft_ms: list[int]  # time to the first token of each timed model call, in order (at most 200 kept)
+    model_ms: int  # milliseconds the timed model calls took, first-token wait included
+    timed_output_tokens: int  # output tokens of those calls (tokens per second = these / model_ms)
+    thread: ThreadUsage  # the thread's earlier runs, summed when this run began
 
 
 class ToolRecord(TypedDict):
@@ -145,6 +170,7 @@ __all__ = [
     "PlanStep",
     "RunStats",
     "StepState",
+    "ThreadUsage",
     "ToolRecord",
     "fold_messages",
 ]

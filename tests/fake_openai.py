@@ -5,7 +5,13 @@ plain JSON completion or, when the client asks for ``stream``, as SSE chunks
 the way real servers send them: ``reasoning_content`` deltas first, content
 word by word, tool-call arguments split across chunks, then a usage chunk.
 A reply can also be an HTTP failure (429 with ``Retry-After``, 500).
-Requests are recorded for assertions.
+Requests (bodies, headers, paths, arrival times) are recorded for assertions.
+
+Usage comes in each provider's own shape (:func:`usage_shape`): OpenAI's and
+DashScope's ``prompt_tokens_details`` (cached tokens, DashScope's explicit cache
+writes), DeepSeek's ``prompt_cache_hit_tokens`` / ``prompt_cache_miss_tokens``,
+``completion_tokens_details.reasoning_tokens``.  ``first_token_delay`` holds the
+first token of a stream back after the headers and the role chunk went out.
 """
 
 from __future__ import annotations
@@ -29,6 +35,28 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     usage: tuple[int, int] = (11, 7)
     delay: float = 0.0
+    usage_extra: dict[str, Any] = field(default_factory=dict)  # provider-specific usage fields (usage_shape)
+    first_token_delay: float = 0.0  # seconds between the stream's first chunk (role) and its first token
+
+
+def usage_shape(
+    provider: str, prompt: int, cached: int = 0, cache_write: int = 0, reasoning: int = 0
+) -> dict[str, Any]:
+    """The extra usage fields a provider sends for ``prompt`` input tokens of which ``cached`` came from
+    its cache and ``cache_write`` were written into an explicit one, and ``reasoning`` output tokens."""
+    extra: dict[str, Any] = {}
+    if provider == "deepseek":
+        extra = {"prompt_cache_hit_tokens": cached, "prompt_cache_miss_tokens": prompt - cached}
+    elif provider == "dashscope":
+        details: dict[str, Any] = {"cached_tokens": cached}
+        if cache_write:
+            details |= {"cache_creation_input_tokens": cache_write, "cache_type": "ephemeral"}
+        extra = {"prompt_tokens_details": details}
+    elif provider == "openai":
+        extra = {"prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0}}
+    if reasoning:
+        extra["completion_tokens_details"] = {"reasoning_tokens": reasoning}
+    return extra
 
 
 def fail(status: int, retry_after: str | None = None) -> Reply:
@@ -40,10 +68,13 @@ class FakeOpenAI:
 
     def __init__(self) -> None:
         self.replies: deque[Reply] = deque()
+        self.default: Reply | None = None  # the answer once the queue is empty (None: a 500)
+        self.lock = threading.Lock()
         self.requests: list[dict[str, Any]] = []
         self.embedding_requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.times: list[float] = []
+        self.paths: list[str] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -77,10 +108,12 @@ class FakeOpenAI:
                     server.embedding_requests.append(body)
                     self._send(200, embeddings(body))
                     return
-                server.requests.append(body)
-                server.headers.append({k.lower(): v for k, v in self.headers.items()})
-                server.times.append(time.monotonic())
-                reply = server.replies.popleft() if server.replies else Reply(status=500)
+                with server.lock:  # concurrent requests: each takes its own reply, in arrival order
+                    server.requests.append(body)
+                    server.headers.append({k.lower(): v for k, v in self.headers.items()})
+                    server.times.append(time.monotonic())
+                    server.paths.append(self.path)
+                    reply = server.replies.popleft() if server.replies else server.default or Reply(status=500)
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.status != 200:
@@ -92,6 +125,7 @@ class FakeOpenAI:
                 elif body.get("stream"):
                     self._stream(reply, body)
                 else:
+                    time.sleep(reply.first_token_delay)
                     self._send(200, completion(reply, body))
 
             def _send(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
@@ -110,7 +144,9 @@ class FakeOpenAI:
                 self.send_header("Cache-Control", "no-cache")
                 self.send_header("Connection", "close")
                 self.end_headers()
-                for chunk in stream_chunks(reply, body):
+                for index, chunk in enumerate(stream_chunks(reply, body)):
+                    if index == 1:
+                        time.sleep(reply.first_token_delay)
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                     self.wfile.flush()
                     time.sleep(0.002)
@@ -121,8 +157,9 @@ class FakeOpenAI:
         return Handler
 
 
-def _usage(reply: Reply) -> dict[str, int]:
-    return {"prompt_tokens": reply.usage[0], "completion_tokens": reply.usage[1], "total_tokens": sum(reply.usage)}
+def _usage(reply: Reply) -> dict[str, Any]:
+    base = {"prompt_tokens": reply.usage[0], "completion_tokens": reply.usage[1], "total_tokens": sum(reply.usage)}
+    return {**base, **reply.usage_extra}
 
 
 def embeddings(body: dict) -> dict[str, Any]:
@@ -202,4 +239,4 @@ def _pieces(text: str) -> list[str]:
     return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words) if w or i < len(words) - 1]
 
 
-__all__ = ["FakeOpenAI", "Reply", "completion", "fail", "stream_chunks"]
+__all__ = ["FakeOpenAI", "Reply", "completion", "fail", "stream_chunks", "usage_shape"]
