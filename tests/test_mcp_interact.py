@@ -167,3 +167,12 @@ def test_the_resources_tool_lists_and_reads_read_only(tmp_path):
         schema = json.loads(json.loads(tool.invoke({"uri": "db://demo/tables/orders/schema"}))["contents"][0]["text"])
         assert schema["name"] == "orders"
         assert "Resource not found" in tool.invoke({"uri": "db://demo/tables/nope/schema"})
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_server_log_notifications_go_to_the_servers_log_file(protocol, tmp_path):
+    with box(tmp_path, servers={"fx": fixtures(tmp_path, protocol=protocol)}) as toolbox:
+        assert "successfully" in text(toolbox.call("fx", "test_tool_with_logging", {}))
+    log = (tmp_path / "logs" / "mcp-fx.log").read_text()
+    for line in ("Tool execution started", "Tool processing data", "Tool execution completed"):
+        assert f"server info: test_tool_with_logging: {line}" in log
