@@ -47,6 +47,14 @@ async def follow_redirects(url: str) -> None:
         raise RuntimeError(f"more than {MAX_HOPS} redirects from the authorization URL")
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def server_config(url: str, scenario: str, context: dict[str, Any]) -> Any:
     from agent.mcp.config import ServerConfig
 
@@ -55,6 +63,8 @@ def server_config(url: str, scenario: str, context: dict[str, Any]) -> Any:
         fields["client_id"] = context["client_id"]
         if context.get("client_secret"):
             fields["client_secret"] = context["client_secret"]
+        # the suite's servers accept any redirect: a free port, not the fixed default another run may hold
+        fields["redirect_uri"] = f"http://127.0.0.1:{free_port()}/callback"
     if scenario.startswith("auth/client-credentials"):
         fields["grant"] = "client_credentials"
     elif scenario.startswith("auth/"):
