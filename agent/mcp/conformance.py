@@ -35,9 +35,9 @@ MAX_HOPS = 5
 
 async def follow_redirects(url: str) -> None:
     """A browser that approves at once: GET the authorization URL and follow redirects (to our loopback)."""
-    import httpx
+    import httpx2
 
-    async with httpx.AsyncClient(timeout=10.0, follow_redirects=False) as http:
+    async with httpx2.AsyncClient(timeout=10.0, follow_redirects=False) as http:
         for _ in range(MAX_HOPS):
             response = await http.get(url)
             location = response.headers.get("location")
