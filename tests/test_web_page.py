@@ -15,7 +15,17 @@ from pathlib import Path
 import httpx
 import pytest
 from service_proc import ServiceProcess, service_env
-from web_browser import CONTRAST_JS, OVERFLOW_JS, launch, sync_playwright_or_skip
+from web_browser import (
+    CONTRAST_JS,
+    OVERFLOW_JS,
+    ask,
+    expect,
+    last_summary,
+    launch,
+    sync_playwright_or_skip,
+    thread_of,
+)
+from web_scripts import PLAN_WATCH, RENDER_EVENTS_JS, SSE_PARSER_JS
 
 from agent.service.ui import STATIC
 
@@ -23,15 +33,6 @@ slow = pytest.mark.slow  # every test with a browser and a service process
 
 QUESTION = "Is 97 prime and what is the next prime after 97?"
 TOKEN = "web-page-test-token-5b1f"
-WAIT = 20_000  # ms: a generous bound for a hang, not a speed target
-PLAN_WATCH = """() => {
-  window.planSeen = [];
-  new MutationObserver(() => {
-    for (const step of document.querySelectorAll(".plan li")) {
-      if (!window.planSeen.includes(step.dataset.status)) window.planSeen.push(step.dataset.status);
-    }
-  }).observe(document.getElementById("conversation"), { subtree: true, childList: true, attributes: true });
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -77,28 +78,6 @@ def page(browser):
     yield page
     context.close()
     assert errors == [], f"errors in the page: {errors}"
-
-
-def expect(locator):
-    from playwright.sync_api import expect as playwright_expect
-
-    playwright_expect.set_options(timeout=WAIT)  # every wait is a bound for a hang (the machine may be busy)
-    return playwright_expect(locator)
-
-
-def ask(page, text: str) -> None:
-    page.get_by_label("Message").fill(text)
-    page.get_by_role("button", name="Send").click()
-
-
-def last_summary(page):
-    return page.locator(".turn").last.locator(".run-summary").last
-
-
-def thread_of(page) -> str:
-    match = re.search(r"#/threads/([^/]+)$", page.url)
-    assert match, page.url
-    return match.group(1)
 
 
 # --- the files ------------------------------------------------------------------------------------------
@@ -338,34 +317,7 @@ def test_rendering_of_mcp_tools_errors_and_reasoning(graphs_service, page):
     """Events the test graphs do not make (an MCP tool, a failed call, reasoning, a bound), through the page's code."""
     page.goto(graphs_service + "/")
     expect(page.locator("#model")).to_contain_text("Model:")
-    page.evaluate(
-        """async () => {
-        const { newTurn, startRun, apply } = await import("/ui/js/turn.js");
-        const { TurnView } = await import("/ui/js/view.js");
-        const turn = newTurn("<b>q</b>", "m1");
-        startRun(turn, "question");
-        const view = new TurnView(turn, 1, { decide() {} });
-        document.getElementById("conversation").append(view.el);
-        const meta = { langgraph_node: "model" };
-        const events = [
-          ["messages", [{ type: "AIMessageChunk", id: "a", content: "",
-            additional_kwargs: { reasoning_content: "thinking <i>hard</i>" } }, meta]],
-          ["custom", { type: "tool_start", id: "t1", name: "web__fetch_page", args: { url: "http://x/<svg>" } }],
-          ["custom", { type: "tool_end", id: "t1", name: "web__fetch_page", ok: false, seconds: 0.5,
-            result: "Error: fetch_page failed: <b>timeout</b>" }],
-          ["custom", { type: "tool_rejected", id: "t2", name: "calculator", error: "bad arguments" }],
-          ["messages", [{ type: "AIMessageChunk", id: "b", content: "partial <u>answer</u>" }, meta]],
-          ["custom", { type: "finish", stop_reason: "model_calls",
-            stats: { model_calls: 8, input_tokens: 10, output_tokens: 5, cost: 0.0012 } }],
-        ];
-        for (const [event, data] of events) view.update(apply(turn, event, data));
-        turn.runs[0].status = "done";
-        turn.runs[0].cached = 4;
-        turn.runs[0].endedAt = Date.now();
-        turn.status = "done";
-        view.update([{ part: "runs" }]);
-    }"""
-    )
+    page.evaluate(RENDER_EVENTS_JS)
     card = page.locator('.tool[data-tool="web__fetch_page"]')
     expect(card.locator(".tool-name")).to_have_text("fetch_page")
     expect(card.locator(".badge")).to_have_text("MCP · web")
@@ -390,31 +342,7 @@ def test_rendering_of_mcp_tools_errors_and_reasoning(graphs_service, page):
 def test_the_event_stream_parser(graphs_service, page):
     """The page's SSE parser: any split of the bytes gives the same events; comments, CRLF, oversize."""
     page.goto(graphs_service + "/")
-    result = page.evaluate(
-        r"""async () => {
-        const { SSEParser, MAX_EVENT } = await import("/ui/js/sse.js");
-        const text = ": heartbeat\r\n\r\nevent: metadata\r\ndata: {\"run_id\":\"r\"}\r\nid: 1\r\n\r\n"
-          + "event: messages\ndata: [1,\ndata: 2]\nid: 2\n\nevent: end\rdata: null\rid: 3\r\r";
-        const parse = (chunks) => {
-          const out = [];
-          const parser = new SSEParser((e) => out.push(JSON.stringify(e)));
-          for (const c of chunks) parser.push(c);
-          return out.join("|");
-        };
-        const whole = parse([text]);
-        const splits = [];
-        for (let i = 1; i < text.length; i++) splits.push(parse([text.slice(0, i), text.slice(i)]) === whole);
-        const bytewise = parse([...text]) === whole;
-        let refused = "";
-        try {
-          const big = "x".repeat(1 << 20);
-          const parser = new SSEParser(() => {});
-          parser.push("data: ");
-          for (let i = 0; i <= MAX_EVENT / big.length; i++) parser.push(big);
-        } catch (err) { refused = err.message; }
-        return { whole, splits: splits.every(Boolean), bytewise, refused };
-    }"""
-    )
+    result = page.evaluate(SSE_PARSER_JS)
     assert result["whole"] == (
         '{"event":"metadata","data":"{\\"run_id\\":\\"r\\"}","id":"1"}'
         '|{"event":"messages","data":"[1,\\n2]","id":"2"}|{"event":"end","data":"null","id":"3"}'

@@ -6,12 +6,14 @@ the system's Chromium is launched by path.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+WAIT = 20_000  # ms: a generous bound for a hang, not a speed target
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -43,6 +45,28 @@ def sync_playwright_or_skip() -> Any:
     except ImportError:
         pytest.skip("the playwright package is not installed (pip install playwright; it drives Debian's chromium)")
     return sync_playwright
+
+
+def expect(locator):
+    from playwright.sync_api import expect as playwright_expect
+
+    playwright_expect.set_options(timeout=WAIT)  # every wait is a bound for a hang (the machine may be busy)
+    return playwright_expect(locator)
+
+
+def ask(page, text: str) -> None:
+    page.get_by_label("Message").fill(text)
+    page.get_by_role("button", name="Send").click()
+
+
+def last_summary(page):
+    return page.locator(".turn").last.locator(".run-summary").last
+
+
+def thread_of(page) -> str:
+    match = re.search(r"#/threads/([^/]+)$", page.url)
+    assert match, page.url
+    return match.group(1)
 
 
 # Every visible text on the page against the background it is drawn on (WCAG 2 contrast ratio):
