@@ -303,6 +303,26 @@ def test_reload_in_the_middle_of_a_run_rejoins_its_stream(graphs_service, page):
 
 
 @slow
+def test_a_run_started_elsewhere_is_followed(graphs_service, page):
+    """A thread busy with a run this tab did not start (the API, another tab): followed to its end, shown once,
+    and followed again after leaving it for another thread."""
+    with httpx.Client(base_url=graphs_service, timeout=10) as client:
+        thread = client.post("/threads", json={}).json()["thread_id"]
+        body = {"assistant_id": "agent", "input": {"messages": [{"role": "user", "content": "sleep 4"}]}}
+        client.post(f"/threads/{thread}/runs", json=body).raise_for_status()
+    page.goto(f"{graphs_service}/#/threads/{thread}")
+    expect(page.locator(".tool")).to_have_attribute("data-status", "running")
+    page.get_by_role("button", name="New thread").click()
+    expect(page.locator(".turn")).to_have_count(0)
+    page.go_back()
+    expect(page.locator(".answer").last).to_have_text("sleep: slept 4")
+    expect(last_summary(page)).to_contain_text("Answered")
+    expect(page.locator(".turn")).to_have_count(1)
+    expect(page.locator(".tool")).to_have_count(1)
+    expect(page.locator(".text-item")).to_have_count(1)
+
+
+@slow
 def test_hostile_text_is_shown_as_text(graphs_service, page):
     page.goto(graphs_service + "/")
     hostile = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'

@@ -5,7 +5,9 @@
 import * as api from "./api.js";
 import { clear, clip } from "./dom.js";
 import { clearRun, loadRun, RunSaver } from "./session.js";
-import { apply, cachedTokens, currentRun, newTurn, setApproval, startRun, turnsFromState } from "./turn.js";
+import {
+  apply, cachedTokens, currentRun, markRunning, newTurn, setApproval, startRun, turnsFromState,
+} from "./turn.js";
 import { stopText, tickElapsed, TurnView } from "./view.js";
 
 const RECONNECTS = 5;
@@ -196,13 +198,17 @@ export class Conversation {
   // A thread busy with a run this tab did not start (another tab, the CLI): follow it from its first
   // event onto the last turn; what the saved state already shows is not shown twice.
   async _joinBusy(threadId, turn) {
-    const runs = await api.call("GET", api.threadPath(threadId, "/runs?status=running&limit=1"));
+    const runs = (await api.call("GET", api.threadPath(threadId, "/runs?limit=5")))
+      .filter((r) => r.status === "running" || r.status === "pending")
+      .sort((a, b) => (a.status === "running" ? -1 : 0) - (b.status === "running" ? -1 : 0));
     if (!runs.length || !turn) return;
+    markRunning(turn);
     const run = startRun(turn, "joined");
     const created = Date.parse(runs[0].created_at);
     if (!Number.isNaN(created)) run.startedAt = Math.min(created, Date.now());
     const active = this._begin(threadId, turn, runs[0].run_id, 0);
-    active.view.update([]);
+    active.view.update([{ part: "items" }]);
+    this._toBottom();
     await this._follow(active, null);
   }
 
@@ -315,6 +321,9 @@ export class Conversation {
       run.status = "stopped";
     } else {
       run.status = "done";
+    }
+    if (!run.finish && state?.values?.stop_reason && run.status === "done") { // followed without our events
+      run.finish = { stopReason: state.values.stop_reason, stats: state.values.stats || {} };
     }
     if (state?.values) {
       run.toolCalls = Array.isArray(state.values.tool_log) ? state.values.tool_log.length : null;

@@ -73,6 +73,8 @@ export function apply(turn, event, data) {
       return onCustom(turn, run, data);
     case "updates":
       return onUpdate(turn, data);
+    case "values":
+      return applyValues(turn, data);
     case "error":
       if (run) run.error = String(data?.message || data?.error || "the run failed");
       turn.notes.push({ level: "error", text: `The run failed: ${data?.message || data?.error || "unknown error"}` });
@@ -148,6 +150,25 @@ function onUpdate(turn, data) {
   const interrupts = data?.__interrupt__;
   if (!Array.isArray(interrupts) || !interrupts.length) return [];
   return setApproval(turn, interrupts);
+}
+
+// A run followed through "values" events only (one started elsewhere with the default stream mode): the
+// turn is rebuilt from each whole state; a call with no result yet is running.
+export function applyValues(turn, values) {
+  const rebuilt = turnsFromState({ values }).find((t) => t.messageId === turn.messageId);
+  if (!rebuilt) return [];
+  const before = new Map(turn.items.map((i) => [i.id, i]));
+  turn.items = rebuilt.items.map((item) => (item.kind === "tool" && item.status === "unanswered"
+    ? { ...item, status: "running", startedAt: before.get(item.id)?.startedAt || Date.now() } : item));
+  if (rebuilt.plan) turn.plan = rebuilt.plan;
+  return [{ part: "items" }, { part: "plan" }];
+}
+
+// The calls of a turn that have no result while its thread is busy are being run.
+export function markRunning(turn) {
+  for (const item of turn.items) {
+    if (item.kind === "tool" && item.status === "unanswered") Object.assign(item, { status: "running", startedAt: Date.now() });
+  }
 }
 
 export function setApproval(turn, interrupts) {

@@ -66,6 +66,7 @@ export class TurnView {
     for (const change of changes) {
       if (change.part === "text") this._text(change);
       else if (change.part === "tool") this._item(this.turn.items.find((i) => i.kind === "tool" && i.id === change.id));
+      else if (change.part === "items") this._items();
       else if (change.part === "plan") this._plan();
       else if (change.part === "notes") this._notes();
       else if (change.part === "approval") this._approval();
@@ -73,6 +74,13 @@ export class TurnView {
     }
     this.working.hidden = this.turn.status !== "running";
     this.el.dataset.status = this.turn.status;
+  }
+
+  _items() {
+    clear(this.items);
+    this.texts.clear();
+    this.tools.clear();
+    for (const item of this.turn.items) this._item(item);
   }
 
   _item(item) {
