@@ -461,9 +461,16 @@ def test_keyboard_only_landmarks_and_contrast(graphs_service, browser):
         page.keyboard.type("add 1 1")
         page.keyboard.press("Enter")  # Enter in the message box sends
         expect(page.locator(".answer").last).to_have_text("add: 2")
+        page.keyboard.type("erase keyboard")
+        page.keyboard.press("Enter")
+        approve = page.locator(".turn").last.get_by_role("button", name="Approve")
+        expect(approve).to_be_focused()  # a pause for approval brings the focus to its buttons
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")  # Deny
+        expect(last_summary(page)).to_contain_text("A destructive call was denied")
         for role, name in (("banner", None), ("navigation", "Threads"), ("main", None), ("region", "Conversation")):
             expect(page.get_by_role(role, name=name) if name else page.get_by_role(role)).to_have_count(1)
-        assert page.locator("#conversation .items[aria-live=polite]").count() == 2
+        assert page.locator("#conversation .items[aria-live=polite]").count() == 3
         for scheme in ("light", "dark"):
             page.emulate_media(color_scheme=scheme)
             report = page.evaluate(CONTRAST_JS)
