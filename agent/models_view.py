@@ -98,11 +98,27 @@ def with_run_options(graph: Any, args: argparse.Namespace, settings: Any) -> Any
     options: dict[str, Any] = {}
     if getattr(args, "think", None) is not None:
         options[THINK_OPTION] = args.think
+        _say_if_no_switch(args.think, settings)
     prefix = getattr(args, "prefix", None)
     if prefix is not None:
         check_prefix(prefix, settings)
         options[PREFIX_OPTION] = prefix
     return graph.with_config(configurable=options) if options else graph
+
+
+def _say_if_no_switch(think: bool, settings: Any) -> None:
+    """``--think`` / ``--no-think`` for a model without a thinking switch: said once, on stderr."""
+    import sys
+
+    from agent.cli import configuration
+    from graphs.llm import choose_model
+
+    with configuration(settings):
+        choice = choose_model(settings)
+    if choice is None or choice.features.think == "none":
+        who = "the offline model" if choice is None else choice.provider
+        flag = "--think" if think else "--no-think"
+        print(f"agent: {flag}: {who} has no thinking switch; the model's own behaviour applies", file=sys.stderr)
 
 
 def check_prefix(prefix: str, settings: Any) -> None:

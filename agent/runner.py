@@ -14,6 +14,7 @@ from typing import Any
 from agent.render import Renderer
 
 ANSWER_NODES = {"model", "finish"}
+FLUSH_SECONDS = 5.0  # at most this long to hand a run's usage to LangSmith
 Approver = Callable[[list[dict[str, Any]]], bool]
 
 
@@ -148,6 +149,7 @@ def trace_usage(callbacks: list[Any] | None, usage: dict[str, Any]) -> None:
             client.update_run(
                 run.id, extra=extra, end_time=run.end_time, trace_id=run.trace_id, dotted_order=run.dotted_order
             )
+            client.flush(timeout=FLUSH_SECONDS)  # a process that exits now would drop the update
         except Exception as err:  # noqa: BLE001 - tracing must never fail a run; said, not raised
             logging.getLogger(__name__).warning("LangSmith: the run's usage was not recorded: %s", err)
 

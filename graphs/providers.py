@@ -139,11 +139,13 @@ class _AgentModel:
         opts = self.agent_options
         return limiter_for(opts.endpoint, getattr(self, "model_name", ""), opts.rpm, opts.tpm)
 
-    @staticmethod
-    def _estimate(messages: list[BaseMessage]) -> int:
+    def _estimate(self, messages: list[BaseMessage]) -> int:
+        """Tokens a request may use, as providers count them against a limit: the prompt and the most
+        the answer may take (``max_tokens``, when set); corrected by the real count when it answers."""
         from langchain_core.messages.utils import count_tokens_approximately
 
-        return count_tokens_approximately(messages) if messages else 0
+        prompt = count_tokens_approximately(messages) if messages else 0
+        return prompt + int(getattr(self, "max_tokens", None) or 0)
 
     # --- usage from the raw response -----------------------------------------------
     def _create_chat_result(self, response: Any, generation_info: dict | None = None) -> ChatResult:

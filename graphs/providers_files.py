@@ -140,9 +140,11 @@ def key_state(entry: dict[str, Any], key_env: str | None, local: bool) -> str:
             return "set (in the file)"
         missing = [n for n in names if env_value(n) is None]
         return f"not set ({', '.join(missing)})" if missing else f"set ({', '.join(names)})"
-    if key_env:
-        return f"set ({key_env})" if env_value(key_env) else f"not set ({key_env})"
-    return "not needed (local server)" if local else "not set"
+    if key_env and env_value(key_env):
+        return f"set ({key_env})"
+    if local:
+        return "not needed (local server)"
+    return f"not set ({key_env})" if key_env else "not set"
 
 
 def validate_profile(entry: dict[str, Any]) -> str:

@@ -6,9 +6,9 @@ worth at once is refused.  Each limit is a token bucket that refills at its
 per-minute rate and holds one second's worth: 50 threads of a service starting at
 once go out at the configured pace instead of in one storm of 429s.
 
-A request needs one request slot and, for tokens, its estimated size (the prompt;
-the bucket may go into debt for a request larger than a second's worth, which the
-following requests then wait out).  When the answer comes, :meth:`Slot.settle`
+A request needs one request slot and, for tokens, its estimated size (the prompt and
+``max_tokens``; the bucket may go into debt for a request larger than a second's
+worth, which the following requests then wait out).  When the answer comes, :meth:`Slot.settle`
 charges the tokens the provider really counted (input and output).
 
 Waits are in slices: a sync wait gives up when :data:`graphs.background.STOP` is set

@@ -241,3 +241,26 @@ def test_cli_json_closing_line_and_thread_usage(env, server, tmp_path):
     assert total["cache_write_tokens"] == 800 and total["cost_estimated"] is True
     text = agent(e, "threads", "show", "t1", "--usage").stdout
     assert text.startswith("thread t1 · runs 2 · model calls 2 · ") and SECRET not in text + one.stdout + two.stdout
+
+
+def test_the_runs_usage_is_langsmith_metadata_of_its_root_run(env, server):
+    from test_tracing import LangSmithStub
+
+    stub = LangSmithStub()
+    e = {
+        **env,
+        "LANGSMITH_TRACING": "true",
+        "LANGSMITH_API_KEY": "lsv2_pt_TESTKEY_0123456789",
+        "LANGSMITH_ENDPOINT": stub.url,
+        "OPENAI_BASE_URL": server.url,
+        "OPENAI_API_KEY": SECRET,
+        "AGENT_MODEL": "m",
+    }
+    server.queue(Reply(content="hello", usage=(100, 5), usage_extra=usage_shape("openai", 100, cached=64)))
+    result = agent(e, "run", "hi", "--planning", "off", "--thread", "ls-1")
+    assert result.returncode == 0, result.stderr
+    # the client may send the update on its own (patch) or merged into the run's first record (post)
+    extras = [json.loads(body) for name, body in stub.parts if name.endswith(".extra")]
+    usage = [x["metadata"] for x in extras if "usage" in x.get("metadata", {})]
+    assert len(usage) == 1 and usage[0]["usage"]["cached_tokens"] == 64 and len(usage[0]["usage"]["ttft_ms"]) == 1
+    assert usage[0]["thread_id"] == "ls-1" and usage[0]["task"] == "hi"  # the run's other metadata is kept
