@@ -20,6 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 MODEL_KEYS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DASHSCOPE_API_KEY", "DEEPSEEK_API_KEY", "ANTHROPIC_API_KEY")
 DROPPED_PREFIXES = ("AGENT_", "LANGSMITH_", "LANGCHAIN_")
+CODE = ("agent", "graphs", "tools", "mcp_servers")  # what the figures measure: a change there changes them
 LIBRARIES = (
     ("langgraph", "langgraph"),
     ("langchain-core", "langchain-core"),
@@ -69,7 +70,17 @@ def _commit() -> str:
         )
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
-    return out.stdout.strip() or "unknown"
+    commit = out.stdout.strip() or "unknown"
+    try:
+        status = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no", "--", *CODE],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return commit
+    return f"{commit} + uncommitted changes" if status.stdout.strip() else commit
 
 
 def header() -> dict[str, object]:

@@ -5,7 +5,8 @@ which it answers in microseconds), so the figures are the clients'.  Ours is
 timed twice: ``MCPToolbox.acall`` and the LangChain tool the agent binds
 (which also checks the arguments against the tool's schema); the floor is the
 raw mcp 2.x ``Client.call_tool`` on one session.  Calls are timed one by one
-in blocks, the contenders taking turns.  langchain-mcp-adapters needs mcp 1.x,
+in short blocks, the contenders taking turns (a burst of load elsewhere
+falls on all of them).  langchain-mcp-adapters needs mcp 1.x,
 so it runs in the side environment (``bench/_legacy.py``) with the raw 1.x
 ``ClientSession`` for reference; its default opens a new session for every
 call (over stdio, a new server process).  Target: ours <= 1.05x raw.
@@ -47,8 +48,8 @@ class Sizes:
 
 def sizes(quick: bool) -> Sizes:
     if quick:
-        return Sizes(rounds=3, block=20, adapter_default={"stdio": 1, "http": 5}, legacy_raw=20)
-    return Sizes(rounds=20, block=50, adapter_default={"stdio": 10, "http": 50}, legacy_raw=500)
+        return Sizes(rounds=6, block=10, adapter_default={"stdio": 1, "http": 5}, legacy_raw=20)
+    return Sizes(rounds=100, block=10, adapter_default={"stdio": 10, "http": 50}, legacy_raw=500)
 
 
 def server_argv() -> list[str]:
