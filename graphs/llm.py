@@ -30,6 +30,7 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from graphs.pricing import Pricing, table_pricing
+from graphs.providers import endpoint_of, provider_errors
 from graphs.providers_files import ModelConfigError, ModelFile, load_model_file, model_file_from
 from graphs.settings import GraphSettings as Settings
 from tools.redact import strip_userinfo
@@ -412,40 +413,6 @@ def fallback_from_settings(settings: Settings) -> BaseChatModel | None:
 
         return OfflineModel()
     return build_chat_model(choice)
-
-
-def provider_errors() -> tuple[type[BaseException], ...]:
-    """What a model provider raises when a call fails (network, HTTP status, a malformed reply).
-
-    Anything else a model raises is a bug, and is left to surface.
-    """
-    errors: list[type[BaseException]] = [ConnectionError, TimeoutError, ValueError]
-    try:
-        import openai
-
-        errors.append(openai.OpenAIError)
-    except ImportError:  # pragma: no cover - langchain-openai requires it
-        pass
-    try:
-        import httpx
-
-        errors.append(httpx.HTTPError)
-    except ImportError:  # pragma: no cover
-        pass
-    from langchain_core.exceptions import LangChainException
-
-    errors.append(LangChainException)
-    return tuple(errors)
-
-
-def endpoint_of(model: Any) -> str:
-    """Where a model sends its requests, for error messages (never a key)."""
-    for attr in ("api_base", "openai_api_base"):
-        if value := getattr(model, attr, None):
-            return strip_userinfo(str(value))
-    if getattr(model, "_llm_type", "") in ("openai-chat",):
-        return "https://api.openai.com/v1"
-    return getattr(model, "_llm_type", type(model).__name__)
 
 
 __all__ = [

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from graphs.pricing import Pricing
 from graphs.providers_usage import normalize_usage, raw_usage
 from graphs.ratelimit import RateLimiter, Slot, limiter_for
+from tools.redact import strip_userinfo
 
 THINK, PREFIX = "agent_think", "agent_prefix"
 
@@ -272,6 +273,40 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def provider_errors() -> tuple[type[BaseException], ...]:
+    """What a model provider raises when a call fails (network, HTTP status, a malformed reply).
+
+    Anything else a model raises is a bug, and is left to surface.
+    """
+    errors: list[type[BaseException]] = [ConnectionError, TimeoutError, ValueError]
+    try:
+        import openai
+
+        errors.append(openai.OpenAIError)
+    except ImportError:  # pragma: no cover - langchain-openai requires it
+        pass
+    try:
+        import httpx
+
+        errors.append(httpx.HTTPError)
+    except ImportError:  # pragma: no cover
+        pass
+    from langchain_core.exceptions import LangChainException
+
+    errors.append(LangChainException)
+    return tuple(errors)
+
+
+def endpoint_of(model: Any) -> str:
+    """Where a model sends its requests, for error messages (never a key)."""
+    for attr in ("api_base", "openai_api_base"):
+        if value := getattr(model, attr, None):
+            return strip_userinfo(str(value))
+    if getattr(model, "_llm_type", "") in ("openai-chat",):
+        return "https://api.openai.com/v1"
+    return getattr(model, "_llm_type", type(model).__name__)
+
+
 def options_of(model: Any) -> ModelOptions | None:
     """The agent's options of a model (through ``bind``/``bind_tools`` wrappers), or None for other models."""
     while model is not None and not isinstance(model, _AgentModel):
@@ -315,7 +350,9 @@ __all__ = [
     "ModelOptions",
     "agent_model",
     "client_classes",
+    "endpoint_of",
     "options_of",
     "prefix_problem",
+    "provider_errors",
     "with_think",
 ]
