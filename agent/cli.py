@@ -146,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     from agent.serve import add_parser as add_serve
 
     _settings_args(add_serve(sub))
+
+    from agent.mcp_cli import add_parser as add_mcp
+
+    add_mcp(sub)
     return parser
 
 
@@ -357,6 +361,7 @@ COMMANDS = {
     "config": cmd_config,
     "models": cmd_models,
     "serve": cmd_serve,
+    "mcp": lambda args: __import__("agent.mcp_cli", fromlist=["run"]).run(args),
 }
 
 
@@ -381,10 +386,10 @@ def _output_closed() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)  # --help ends here, before anything heavier is imported
     from agent.logs import configure_stderr
     from graphs.run_lock import ThreadBusy
 
-    args = build_parser().parse_args(argv)
     if argv is None:  # the real command line: Ctrl-C stops waits on other threads too
         from graphs.background import stop_on_interrupt
 

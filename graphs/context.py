@@ -162,10 +162,15 @@ class ContextStrategy:
         rounds = self.select(split_rounds(state.get("messages", [])[state.get("summary_upto", 0) :]))
         kept = {r[0].id for r in rounds if r and r[0].type == "human" and r[0].id}
         system: SystemMessage = SystemMessage("\n\n".join([*system_parts, *self.system_notes(state, config, kept)]))
+        tail = [*tail, *self.tail_notes(state, config, kept)]
         notes = [tail_note(tail)] if tail else []
         if self.fits:
             rounds = fit_rounds(rounds, self.budget, count_tokens([system, *notes]))
         return [system, *close_open_calls(flatten(rounds)), *notes]
+
+    def tail_notes(self, state: AgentState, config: RunnableConfig, kept: set[str]) -> list[str]:
+        """What this strategy adds that changes from turn to turn: after the conversation, not in the head."""
+        return []
 
     def compaction(self, state: AgentState, system_parts: list[str]) -> tuple[int, list[AnyMessage]] | None:
         """Where to fold the thread and the request that writes the summary, or None."""

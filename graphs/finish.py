@@ -63,7 +63,7 @@ class Finisher:
     def _final_request(self, state: AgentState, config: RunnableConfig, reason: str) -> list[AnyMessage] | None:
         if reason not in MODEL_STILL_AVAILABLE or self.nodes.cfg.bounds.before_model_call(state.get("stats", {})):
             return None
-        prompt = self.nodes.cfg.context.prompt(state, config, self.nodes.system_parts(state))
+        prompt = self.nodes.prompt(state, config)
         return [*prompt, HumanMessage(FINAL_NOTE.format(why=EXPLAIN.get(reason, reason)))]
 
     def finish(self, state: AgentState, config: RunnableConfig) -> Flow:

@@ -139,7 +139,8 @@ class Recall(LastRounds):
     def store(self) -> BaseStore:
         return self.memory.store
 
-    def system_notes(self, state: Any, config: Any, kept: set[str]) -> list[str]:
+    def tail_notes(self, state: Any, config: Any, kept: set[str]) -> list[str]:
+        """Recalled rounds differ from turn to turn: after the conversation, so the cached head stays."""
         recalled = self.memory.recall(thread_of(config) or "default", current_task(state), self.k, exclude=kept)
         return ["Earlier exchanges that may be relevant:\n" + "\n---\n".join(recalled)] if recalled else []
 

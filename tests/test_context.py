@@ -126,8 +126,8 @@ def check_recall(store):
     for topic in topics:
         graph.invoke({"messages": f"Remember: {topic}"}, config)
     graph.invoke({"messages": "what is my cat called?"}, config)
-    system = model.prompts[-1][0].text
-    assert "Miso" in system  # recalled from five rounds back, outside the last two
+    note = model.prompts[-1][-1].text  # recalled rounds come after the conversation: the cached head stays
+    assert "Miso" in note  # recalled from five rounds back, outside the last two
     assert sum(isinstance(m, HumanMessage) for m in model.prompts[-1]) <= 2
     assert all(count_tokens(p) <= BUDGET for p in model.prompts)
 
@@ -234,6 +234,6 @@ def test_recall_leaves_out_rounds_already_in_the_prompt():
     for text in ("the capital of France is Paris", "my cat is called Miso", "the train leaves at nine"):
         graph.invoke({"messages": f"Remember: {text}"}, config)
     graph.invoke({"messages": "when does the train leave?"}, config)
-    system = model.prompts[-1][0].text
+    note = model.prompts[-1][-1].text  # the note after the conversation
     # the train round is one of the last two rounds, verbatim in the prompt; recall brings an older one
-    assert "Earlier exchanges" in system and "train leaves at nine" not in system
+    assert "Earlier exchanges" in note and "train leaves at nine" not in note
