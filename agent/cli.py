@@ -198,9 +198,11 @@ def load_settings(args: argparse.Namespace) -> Any:
 
 def build_graph(settings: Any, **kwargs: Any) -> Any:
     """The agent graph; anything wrong with what the settings point at is a configuration error."""
-    from agent.mcp import prestart
+    from agent.mcp import prestart, serve_sampling
 
     prestart(settings)  # MCP servers start while LangGraph loads
+    with configuration(settings):
+        serve_sampling(settings)
     from graphs.builder import build_agent
 
     with configuration(settings):

@@ -176,3 +176,26 @@ def test_server_log_notifications_go_to_the_servers_log_file(protocol, tmp_path)
     log = (tmp_path / "logs" / "mcp-fx.log").read_text()
     for line in ("Tool execution started", "Tool processing data", "Tool execution completed"):
         assert f"server info: test_tool_with_logging: {line}" in log
+
+
+def test_the_cli_serves_sampling_with_the_agents_model_when_a_server_may(tmp_path):
+    """``serve_sampling`` (what ``python -m agent`` calls) hands the agent's model to a server that may sample."""
+    import json
+
+    import agent.mcp as mcp
+    from agent.settings import Settings
+
+    home = tmp_path / "home"
+    entry = {"command": sys.executable, "args": ["-m", "mcp_servers.conformance"], "env": stdio_env(home)}
+    path = tmp_path / "mcp.json"
+    path.write_text(json.dumps({"mcpServers": {"fx": {**entry, "sampling": True}}}))
+    settings = Settings(home=home, mcp_config=path, max_model_calls=4)
+    mcp.serve_sampling(settings)
+    sampler = mcp._handlers.get("sampler")
+    try:
+        assert isinstance(sampler, Sampler) and sampler.max_calls == 4  # the offline model here: no model configured
+        with box(home, servers={"fx": fixtures(home, sampling=True)}, sampler=sampler) as toolbox:
+            reply = text(toolbox.call("fx", "test_sampling", {"prompt": "Is 7 prime?"}))
+        assert reply.startswith("LLM response: (Offline model")  # the agent's model answered the server
+    finally:
+        mcp.set_sampler(None)

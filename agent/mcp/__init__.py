@@ -97,6 +97,24 @@ def prestart(settings: Settings) -> None:
         log.debug("MCP config not usable yet; configured_tools will report it", exc_info=True)
 
 
+def serve_sampling(settings: Any) -> None:
+    """When a configured server may sample (``"sampling": true``), serve it with the agent's model,
+    at most ``max_model_calls`` requests per process; the model is built only then."""
+    from agent.mcp.config import MCPConfigError, config_path, load_config
+
+    path = config_path(getattr(settings, "mcp_config", None), settings.home)
+    try:
+        wanted = path is not None and any(s.sampling for s in load_config(path).mcpServers.values() if not s.disabled)
+    except MCPConfigError:
+        return  # reported where the servers start
+    if not wanted:
+        return
+    from agent.mcp.sampling import Sampler, from_chat_model
+    from graphs.llm import chat_model_from_settings
+
+    set_sampler(Sampler(from_chat_model(chat_model_from_settings(settings)), max_calls=settings.max_model_calls))
+
+
 def configured_tools(settings: Settings) -> list[Any]:
     """LangChain tools of every configured MCP server (one shared toolbox per config file).
 
@@ -117,4 +135,4 @@ def close_all() -> None:
 
 atexit.register(close_all)
 
-__all__ = ["close_all", "configured_tools", "prestart", "set_elicitation_handler", "set_sampler"]
+__all__ = ["close_all", "configured_tools", "prestart", "serve_sampling", "set_elicitation_handler", "set_sampler"]
