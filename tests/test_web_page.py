@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import httpx
@@ -18,6 +19,7 @@ from service_proc import ServiceProcess, service_env
 from web_browser import (
     CONTRAST_JS,
     OVERFLOW_JS,
+    DroppingProxy,
     ask,
     expect,
     last_summary,
@@ -275,7 +277,7 @@ def test_stop_a_long_run(graphs_service, page):
 
 
 @slow
-def test_reload_in_the_middle_of_a_run_rejoins_its_stream(graphs_service, page):
+def test_a_dropped_connection_and_a_reload_rejoin_the_run(graphs_service, page):
     rejoined: list[str] = []
 
     def seen(request) -> None:
@@ -283,23 +285,35 @@ def test_reload_in_the_middle_of_a_run_rejoins_its_stream(graphs_service, page):
             rejoined.append(request.headers.get("last-event-id", ""))
 
     page.on("request", seen)
-    page.goto(graphs_service + "/")
-    ask(page, "sleep 6")  # long enough to reload in the middle of it on a busy machine
-    expect(page.locator(".tool")).to_have_attribute("data-status", "running")
-    thread = thread_of(page)
-    expect(page.locator(f'#thread-list a[data-id="{thread}"]')).to_contain_text("sleep 6")
-    saved = page.evaluate(f"() => sessionStorage.getItem('agent-ui.run.{thread}')")
-    assert saved and json.loads(saved)["lastEventId"] > 0
-    page.reload()
-    assert thread_of(page) == thread
-    expect(page.locator(".tool")).to_have_attribute("data-status", "running")
-    expect(last_summary(page)).to_contain_text("Answered")
-    expect(page.locator(".turn")).to_have_count(1)
-    expect(page.locator(".tool")).to_have_count(1)
-    expect(page.locator(".tool")).to_have_attribute("data-status", "ok")
-    expect(page.locator(".answer").last).to_have_text("sleep: slept 6")
-    assert rejoined and int(rejoined[0]) > 0, rejoined  # joined after the last event it had, not from the start
-    assert page.evaluate(f"() => sessionStorage.getItem('agent-ui.run.{thread}')") is None
+    proxy = DroppingProxy(graphs_service)
+    try:
+        page.goto(proxy.url + "/")
+        asked = time.monotonic()
+        ask(page, "sleep 8")  # long enough to drop the connection and reload in the middle of it on a busy machine
+        expect(page.locator(".tool")).to_have_attribute("data-status", "running")
+        thread = thread_of(page)
+        expect(page.locator(f'#thread-list a[data-id="{thread}"]')).to_contain_text("sleep 8")
+        saved = page.evaluate(f"() => sessionStorage.getItem('agent-ui.run.{thread}')")
+        late = f"{time.monotonic() - asked:.1f} s after asking: {page.locator('#conversation').inner_text()[-200:]!r}"
+        assert saved and json.loads(saved)["lastEventId"] > 0, late
+        proxy.drop()  # the stream is cut in the middle: the page rejoins the run
+        deadline = time.monotonic() + 20
+        while not rejoined and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+        assert rejoined and int(rejoined[0]) > 0, rejoined  # after the last event it had, not from the start
+        expect(page.locator(".tool")).to_have_attribute("data-status", "running")
+        page.reload()
+        assert thread_of(page) == thread
+        expect(page.locator(".tool")).to_have_attribute("data-status", "running")
+        expect(last_summary(page)).to_contain_text("Answered")
+        expect(page.locator(".turn")).to_have_count(1)
+        expect(page.locator(".tool")).to_have_count(1)
+        expect(page.locator(".tool")).to_have_attribute("data-status", "ok")
+        expect(page.locator(".answer").last).to_have_text("sleep: slept 8")
+        assert len(rejoined) >= 2 and int(rejoined[-1]) > 0, rejoined
+        assert page.evaluate(f"() => sessionStorage.getItem('agent-ui.run.{thread}')") is None
+    finally:
+        proxy.close()
 
 
 @slow
@@ -461,6 +475,7 @@ def test_keyboard_only_landmarks_and_contrast(graphs_service, browser):
         page.keyboard.type("add 1 1")
         page.keyboard.press("Enter")  # Enter in the message box sends
         expect(page.locator(".answer").last).to_have_text("add: 2")
+        expect(last_summary(page)).to_contain_text("Answered")  # the run is over
         page.keyboard.type("erase keyboard")
         page.keyboard.press("Enter")
         approve = page.locator(".turn").last.get_by_role("button", name="Approve")

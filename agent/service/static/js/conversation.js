@@ -3,7 +3,7 @@
 // reload or a dropped connection with Last-Event-ID.
 
 import * as api from "./api.js";
-import { clear, clip } from "./dom.js";
+import { clear, clip, newId } from "./dom.js";
 import { clearRun, loadRun, RunSaver } from "./session.js";
 import {
   apply, cachedTokens, currentRun, markRunning, newTurn, setApproval, startRun, turnsFromState,
@@ -68,8 +68,23 @@ export class Conversation {
     } catch (err) {
       if (!(err instanceof api.ApiError && err.status === 404)) throw err;
     }
-    clearRun(threadId);
+    clearRun(threadId, saved.runId);
     return null;
+  }
+
+  _release(active) {
+    active.saver.cancel();
+    active.resolveDone();
+    if (this.active === active) {
+      this.active = null;
+      this.hooks.busy(false);
+    }
+  }
+
+  _drop(active) {
+    this._release(active);
+    clearRun(active.threadId, active.runId);
+    active.abort.abort();
   }
 
   // Stop following (the run goes on on the server; the saved turn lets us rejoin it).
@@ -113,7 +128,7 @@ export class Conversation {
       this.hooks.created(thread, text);
     }
     for (const earlier of this.views) this._supersede(earlier);
-    const turn = newTurn(text, crypto.randomUUID());
+    const turn = newTurn(text, newId());
     const view = this._show(turn);
     startRun(turn, "question");
     view.update([]);
@@ -139,7 +154,8 @@ export class Conversation {
   }
 
   async decide(turn, decision) {
-    if (this.active || !this.threadId || !turn.approval) return;
+    while (this.active) await this.active.done; // the paused run's last events may still be arriving
+    if (!this.threadId || !turn.approval || turn.approval.decided) return;
     turn.approval.decided = decision;
     const view = this._viewOf(turn);
     startRun(turn, decision);
@@ -167,6 +183,7 @@ export class Conversation {
     const active = { threadId, turn, view: this._viewOf(turn), runId, lastEventId, ended: false,
       stopRequested: false, abort: new AbortController() };
     active.saver = new RunSaver(threadId, active);
+    active.done = new Promise((resolve) => { active.resolveDone = resolve; });
     this.active = active;
     this.hooks.busy(true);
     this._tick();
@@ -224,22 +241,21 @@ export class Conversation {
           if (active.ended) break;
         } catch (err) {
           if (active.abort.signal.aborted) return;
-          if (err instanceof api.AuthError) throw err;
           if (err instanceof api.ApiError && err.status === 404 && active.runId) {
-            clearRun(active.threadId); // the run (or its events) is gone: show what the thread kept
-            this.leave();
+            this._drop(active); // the run (or its events) is gone: show what the thread kept
             await this.open(active.threadId);
             return;
           }
-          if (err instanceof api.ApiError || !active.runId || ++attempts > RECONNECTS) throw err;
+          if (err instanceof api.AuthError || err instanceof api.ApiError || !active.runId) throw err;
           console.warn("the stream broke; rejoining", err);
         }
         if (active.abort.signal.aborted) return;
-        if (!active.runId || ++attempts > RECONNECTS) throw new Error("the stream ended before the run did");
+        if (++attempts > RECONNECTS) throw new Error(`lost the run's stream ${RECONNECTS} times; reload to see it`);
         this.hooks.announce("Connection lost; rejoining the run…");
         await new Promise((resolve) => setTimeout(resolve, 400 * attempts));
         open = null;
       }
+      this._release(active); // the run is over: the next message may go while its summary is read
       await this._finish(active);
     } catch (err) {
       if (this.active === active) {
@@ -255,11 +271,7 @@ export class Conversation {
       }
       throw err;
     } finally {
-      if (this.active === active) {
-        active.saver.cancel();
-        this.active = null;
-        this.hooks.busy(false);
-      }
+      this._release(active);
     }
   }
 
@@ -288,7 +300,7 @@ export class Conversation {
       const following = box.scrollHeight - box.scrollTop - box.clientHeight < 120;
       active.view.update(changes);
       if (following) this._toBottom();
-      if (changes.some((c) => c.part === "tool")) this._tick();
+      if (changes.some((c) => c.part === "tool" || c.part === "items")) this._tick();
     }
   }
 
@@ -342,7 +354,7 @@ export class Conversation {
     turn.status = run.status === "paused" ? "paused" : run.status === "done" ? "done" : run.status;
     view.update(changes);
     this._toBottom();
-    clearRun(threadId);
+    clearRun(threadId, active.runId);
     this.hooks.announce(run.status === "paused" ? "Paused: waiting for your approval."
       : run.status === "stopped" ? "Stopped." : run.status === "error" ? `The run failed: ${run.error || ""}`
         : stopText(run.finish?.stopReason) || "Done.");

@@ -160,8 +160,12 @@ window.addEventListener("pagehide", () => conversation.active?.saver.flush());
 els.composer.addEventListener("submit", (event) => {
   event.preventDefault();
   const text = els.prompt.value.trim();
-  if (!text || running) {
-    if (!text) els.prompt.focus();
+  if (!text) {
+    els.prompt.focus();
+    return;
+  }
+  if (running) {
+    report(new Error("A run is going on in this thread: wait for its end, or press Stop."));
     return;
   }
   clearError();

@@ -17,7 +17,16 @@ export function loadRun(threadId) {
   }
 }
 
-export function clearRun(threadId) {
+// Forgets the saved run of a thread (only if it is runId's: a later run of the thread may be saved by then).
+export function clearRun(threadId, runId = null) {
+  if (runId) {
+    const text = sessionStorage.getItem(PREFIX + threadId);
+    try {
+      if (text && JSON.parse(text).runId !== runId) return;
+    } catch {
+      // unreadable: removed below
+    }
+  }
   sessionStorage.removeItem(PREFIX + threadId);
 }
 

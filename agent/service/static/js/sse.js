@@ -73,21 +73,34 @@ export class SSEParser {
   }
 }
 
+// The server sends a heartbeat every few seconds: a stream silent for this long is dead (a proxy or
+// a network that dropped it without closing it) and is given up, so that the caller can rejoin.
+export const QUIET_MS = 20000;
+
 // Reads an SSE response body, calling onEvent for each event; resolves when the body ends.
 export async function readEvents(response, onEvent, signal) {
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   const parser = new SSEParser(onEvent);
   const abort = () => reader.cancel().catch(() => {});
+  let quiet = false;
+  let timer = null;
+  const watch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { quiet = true; abort(); }, QUIET_MS);
+  };
   signal?.addEventListener("abort", abort, { once: true });
   try {
-    for (;;) {
+    for (watch(); ;) {
       const { value, done } = await reader.read();
       if (done) break;
+      watch();
       parser.push(decoder.decode(value, { stream: true }));
     }
+    if (quiet) throw new Error(`the stream was silent for ${QUIET_MS / 1000} s`);
     parser.push(decoder.decode());
   } finally {
+    clearTimeout(timer);
     signal?.removeEventListener("abort", abort);
   }
 }

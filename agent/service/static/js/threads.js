@@ -11,6 +11,8 @@ export class ThreadList {
   constructor(els) {
     this.els = els; // list, search, count, more
     this.threads = [];
+    this.asked = new Map(); // thread id -> the question this page sent first (until the server has it)
+    this.asking = 0; // the latest refresh: an older answer arriving late is dropped
     this.limit = PAGE;
     this.selected = null;
     els.search.addEventListener("input", () => this.render());
@@ -21,15 +23,18 @@ export class ThreadList {
   }
 
   async refresh() {
+    const ask = ++this.asking;
     const found = await api.call("POST", "/threads/search",
       { limit: this.limit, offset: 0, sort_by: "updated_at", sort_order: "desc" });
-    this.threads = found.map(summary);
+    if (ask !== this.asking) return;
+    this.threads = found.map((t) => summary(t, this.asked.get(t.thread_id)));
     this.els.more.hidden = found.length < this.limit;
     this.render();
   }
 
   // A thread this page just made, shown at once with its question (the server has no message yet).
   add(thread, question) {
+    this.asked.set(thread.thread_id, question);
     const shown = summary({ ...thread, status: "busy" }, question);
     this.threads = [shown, ...this.threads.filter((t) => t.id !== shown.id)];
     this.render();
