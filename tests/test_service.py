@@ -350,3 +350,12 @@ def test_binding_beyond_loopback_needs_a_token(tmp_path):
         timeout=60,
     )
     assert out.returncode == 2 and "AGENT_API_TOKEN" in out.stderr
+
+
+async def test_joining_the_stream_of_a_finished_run_ends(client):
+    """A late joiner gets what is kept and an end, never a stream that waits for ever."""
+    thread = await client.threads.create()
+    run = await client.runs.create(thread["thread_id"], "agent", input=ask("add 2 2"))
+    await client.runs.join(thread["thread_id"], run["run_id"])
+    parts = [p async for p in client.runs.join_stream(thread["thread_id"], run["run_id"], last_event_id="99999")]
+    assert [p.event for p in parts] == ["end"]

@@ -110,7 +110,6 @@ def test_page_files_are_served_with_a_strict_policy():
         assert client.get(path).status_code == 404, path
 
 
-@pytest.mark.xfail(strict=True, reason="pyproject.toml needs [tool.setuptools.package-data] for agent.service")
 def test_the_page_files_are_package_data():
     """A wheel ships only the data files package-data names (checked against setuptools' glob semantics)."""
     import tomllib

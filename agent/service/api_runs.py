@@ -94,11 +94,29 @@ async def create_run(service: Service, thread_id: str | None, body: dict[str, An
     return run
 
 
-async def events_of(service: Service, run_id: str, after: int, resumable: bool) -> AsyncIterator[bytes]:
-    """The run's SSE events after number ``after``; internal ones (``__…``) stay on the server."""
-    async for number, event, data in service.events.follow(run_id, after):
+async def events_of(
+    service: Service, run_id: str, after: int, resumable: bool, finished: bool = False
+) -> AsyncIterator[bytes]:
+    """The run's SSE events after number ``after``; internal ones (``__…``) stay on the server.
+
+    For a run that has ended, what is still kept is sent and then ``end``, even when its
+    events are gone (they are kept for a while only): a late joiner is never left waiting.
+    """
+    stream = service.events.follow(run_id, after).__aiter__()
+    while True:
+        try:
+            if finished:
+                number, event, data = await asyncio.wait_for(stream.__anext__(), 1.0)
+            else:
+                number, event, data = await stream.__anext__()
+        except (StopAsyncIteration, TimeoutError):
+            if finished:
+                yield encode("end", None)
+            return
         if not event.startswith("__"):
             yield encode(event, data, str(number) if resumable else None)
+        if event == "end":
+            return
 
 
 async def result_of(service: Service, run: dict[str, Any]) -> Any:
@@ -163,7 +181,8 @@ def routes(service: Service) -> dict[tuple[str, str], Any]:
         after = int(last) if last.isdigit() else 0
         cancel = request.query_params.get("cancel_on_disconnect", "false").lower() in ("1", "true")
         resumable = bool(run["kwargs"].get("stream_resumable"))
-        events = _watched(service, run, events_of(service, run["run_id"], after, resumable), cancel)
+        finished = run["status"] not in ("pending", "running")
+        events = _watched(service, run, events_of(service, run["run_id"], after, resumable, finished), cancel)
         return sse_response(events, {"Location": _where(run) + "/stream"})
 
     async def cancel(request: Request) -> Response:
