@@ -121,11 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     threads = sub.add_parser(
         "threads",
-        help="list, show or delete conversation threads",
-        epilog="exit codes: 0 done · 2 no thread id given · 6 no such thread",
+        help="list, show, delete or prune conversation threads",
+        epilog="prune: delete threads untouched for --ttl (or AGENT_THREAD_TTL), keep one checkpoint per other "
+        "finished thread (its conversation stays; steps of old runs go), give the space back.\n"
+        "exit codes: 0 done · 2 no thread id given or a bad --ttl · 6 no such thread",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    threads.add_argument("action", choices=["list", "show", "delete"], nargs="?", default="list")
-    threads.add_argument("thread", nargs="?", help="thread id (show, delete)")
+    threads.add_argument("action", choices=["list", "show", "delete", "prune"], nargs="?", default="list")
+    threads.add_argument("thread", nargs="?", help="thread id (show, delete; prune only this one)")
+    threads.add_argument("--ttl", help="prune: delete threads untouched this long (30d, 12h, 90m, seconds)")
     threads.add_argument("--json", action="store_true")
     threads.add_argument("--usage", action="store_true", help="show: the thread's tokens, cost and calls, summed")
     _settings_args(threads)

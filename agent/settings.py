@@ -6,9 +6,11 @@ them; each layer below reads only its own part (``graphs.settings``, ``tools.set
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from graphs.settings import GraphSettings
 
@@ -38,9 +40,32 @@ class Settings(GraphSettings):  # type: ignore[misc, valid-type]
         default=None,
         description="A langgraph.json-shaped file naming the graphs to serve (default: the agent graph).",
     )
+    thread_ttl: str | None = Field(
+        default=None,
+        description="Threads untouched this long are deleted by 'agent threads prune' (30d, 12h, 90m or seconds).",
+    )
     service_max_body_bytes: int = Field(
         default=1_000_000, ge=1024, le=100_000_000, description="Largest request body the service accepts."
     )
 
+    @field_validator("thread_ttl")
+    @classmethod
+    def _age(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_age(value)
+        return value
 
-__all__ = ["Settings"]
+
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+_AGE = re.compile(r"\s*(\d{1,9}(?:\.\d{1,6})?)\s*([smhdw]?)\s*", re.IGNORECASE)
+
+
+def parse_age(text: str) -> dt.timedelta:
+    """'30d', '12h', '90m', '45s' or plain seconds; a clear error naming the forms otherwise."""
+    match = _AGE.fullmatch(text)
+    if match is None or float(match[1]) <= 0:
+        raise ValueError(f"age {text[:40]!r}: write a positive number with s, m, h, d or w (30d, 12h)")
+    return dt.timedelta(seconds=float(match[1]) * _UNITS[match[2].lower()])
+
+
+__all__ = ["Settings", "parse_age"]

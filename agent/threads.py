@@ -54,6 +54,8 @@ def threads_command(args: argparse.Namespace, settings: Any) -> int:
         return 0
     from agent.cli import NotFound, UsageError
 
+    if args.action == "prune":
+        return _prune(graph, args, settings)
     if not args.thread or not args.thread.strip():
         raise UsageError(f"threads {args.action}: name the thread id (agent threads list shows them)")
     config = {"configurable": {"thread_id": args.thread}}
@@ -73,6 +75,48 @@ def threads_command(args: argparse.Namespace, settings: Any) -> int:
     for message in messages:
         print(printable(_message_line(message)))
     return 0
+
+
+def _prune(graph: Any, args: argparse.Namespace, settings: Any) -> int:
+    """Delete threads older than the TTL, rewrite the rest (or the one named) as one checkpoint each, compact."""
+    from agent.cli import NotFound, UsageError
+    from agent.settings import parse_age
+    from graphs.retention import compact_storage, expired_threads, prune_thread, storage_bytes
+
+    saver = graph.checkpointer
+    ttl_text = args.ttl or settings.thread_ttl
+    try:
+        ttl = parse_age(ttl_text) if ttl_text else None
+    except ValueError as exc:
+        raise UsageError(f"threads prune --ttl: {exc}") from None
+    if args.thread and saver.get_tuple({"configurable": {"thread_id": args.thread}}) is None:
+        raise NotFound(f"no thread {args.thread} (agent threads list shows them)")
+    before = storage_bytes(saver)
+    expired = [] if args.thread else (expired_threads(saver, ttl) if ttl else [])
+    for thread in expired:
+        saver.delete_thread(thread)
+    targets = [args.thread] if args.thread else sorted(set(_all_threads(saver)) - set(expired))
+    pruned = [thread for thread in targets if prune_thread(graph, thread)]
+    compact_storage(saver)
+    after = storage_bytes(saver)
+    report = {
+        "deleted": expired,
+        "pruned": pruned,
+        "left": sorted(set(targets) - set(pruned)),
+        "bytes_before": before,
+        "bytes_after": after,
+    }
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"deleted {len(expired)} thread(s) older than {ttl_text}" if ttl else "no --ttl: no thread deleted")
+    print(f"pruned {len(pruned)} thread(s) to one checkpoint; {len(report['left'])} paused or empty left as they were")
+    print(f"storage {before:,} -> {after:,} bytes")
+    return 0
+
+
+def _all_threads(saver: Any) -> list[str]:
+    return list({item.config["configurable"]["thread_id"]: None for item in saver.list(None)})
 
 
 def thread_usage(values: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 from fake_openai import FakeOpenAI, Reply
@@ -177,6 +178,26 @@ def test_threads_list_show_delete(env):
     assert "you: is 7 prime" in shown.stdout and "tool prime_check [success]" in shown.stdout
     assert agent(env, "threads", "delete", "alpha").returncode == 0
     assert [r["thread_id"] for r in json.loads(agent(env, "threads", "--json").stdout)] == ["beta"]
+
+
+def test_threads_prune_keeps_conversations_and_deletes_old_threads(env):
+    for turn in range(3):
+        agent(env, "run", f"what is {turn}+1", "--thread", "alpha", "-q")
+    agent(env, "run", "is 7 prime", "--thread", "beta", "-q")
+    shown = agent(env, "threads", "show", "alpha").stdout
+    report = json.loads(agent(env, "threads", "prune", "--ttl", "1w", "--json").stdout)
+    assert report["deleted"] == [] and report["pruned"] == ["alpha", "beta"]
+    assert report["bytes_after"] < report["bytes_before"]
+    assert agent(env, "threads", "show", "alpha").stdout == shown  # the conversation stays whole
+    assert "3+1 = 4" in agent(env, "run", "what is 3+1", "--thread", "alpha", "-q").stdout
+    assert agent(env, "threads", "show", "alpha").stdout.count("you: what is") == 4  # and it goes on
+    bad = agent(env, "threads", "prune", "--ttl", "forever")
+    assert bad.returncode == 2 and "30d, 12h" in bad.stderr and bad.stderr.count("\n") == 1
+    assert agent(env, "threads", "prune", "gamma").returncode == 6
+    time.sleep(1.2)
+    aged = agent({**env, "AGENT_THREAD_TTL": "1s"}, "threads", "prune")
+    assert "deleted 2 thread(s) older than 1s" in aged.stdout
+    assert agent(env, "threads", "list").stdout.strip() == "no threads yet"
 
 
 def test_tools_lists_schemas(env):
