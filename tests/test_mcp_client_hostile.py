@@ -252,3 +252,39 @@ def test_an_unwritable_log_directory_is_named_and_the_server_still_works(tmp_pat
         assert "echo got" in invoke(by_name(box.langchain_tools())["h__echo"], text="x").content
         [line] = [w for w in box.warnings if "cannot write its log" in w]
         assert line.startswith("MCP server 'h': cannot write its log") and "goes to stderr" in line
+
+
+def test_closing_says_which_server_failed_or_hung(caplog, monkeypatch):
+    """Nothing fails silently on close: a keeper that raised is logged with its traceback, one that hangs is
+    named, cancelled and reported."""
+    import asyncio
+    import logging
+
+    from agent.mcp import loop
+
+    monkeypatch.setattr(loop, "STOP_GRACE", 0.2)
+
+    async def broken() -> None:
+        raise RuntimeError("pipe closed under us")
+
+    async def hung() -> None:
+        try:
+            await asyncio.sleep(60)
+        finally:
+            await asyncio.shield(asyncio.sleep(0.5))  # ignores its cancel for longer than the grace
+
+    async def fine() -> None:
+        return None
+
+    async def main() -> None:
+        tasks = {asyncio.create_task(f()): name for f, name in ((broken, "alpha"), (hung, "beta"), (fine, "gamma"))}
+        await loop.stop_tasks(tasks)
+
+    with caplog.at_level(logging.WARNING, logger="agent.mcp"):
+        asyncio.run(main())
+    lines = {(r.levelname, r.getMessage()) for r in caplog.records}
+    assert ("ERROR", "MCP server alpha failed while closing") in lines
+    failed = next(r for r in caplog.records if "alpha" in r.getMessage())
+    assert "pipe closed under us" in str(failed.exc_info[1])
+    assert ("WARNING", "MCP server beta did not close within 0.2 s: cancelled") in lines
+    assert not any("gamma" in message for _, message in lines)

@@ -50,7 +50,7 @@ from agent.mcp.errors import MCPServerError, broken, describe, session_gone
 from agent.mcp.hooks import LinkHooks
 from agent.mcp.listing import ListedTool, list_all, replace_output_schemas, vet_listing
 from agent.mcp.login import login_listener
-from agent.mcp.loop import STOP_GRACE, SessionLoop
+from agent.mcp.loop import SessionLoop, cancel_once, stop_tasks
 from agent.mcp.transport import default_log_dir, log_path, note, open_session, session_lost, watch_stdout_noise
 
 T = TypeVar("T")
@@ -202,7 +202,7 @@ class MCPToolbox(SessionLoop, CatalogMixin):
             self._warn(f"MCP server '{link.name}' could not start: {link.error}", link)
             # Too slow: stop it now rather than half-start it later.  Not awaited: a process that ignores
             # its stdin closing takes the SDK seconds to kill, and that must not add to the wait.
-            _cancel_once(link.task)
+            cancel_once(link.task)
         self._ready = True
         return self.errors
 
@@ -220,11 +220,8 @@ class MCPToolbox(SessionLoop, CatalogMixin):
             link.stopping = True
             link.wake.set()
             if link.attempt is not None and not link.attempt.done():
-                _cancel_once(link.task)  # still starting: nothing to close gently; the SDK still stops the process
-        tasks = [link.task for link in self._links.values() if link.task]
-        _, stuck = await asyncio.wait(tasks, timeout=STOP_GRACE) if tasks else (set(), set())
-        for task in stuck:
-            await _cancel(task)
+                cancel_once(link.task)  # still starting: nothing to close gently; the SDK still stops the process
+        await stop_tasks({link.task: name for name, link in self._links.items() if link.task})
 
     def _home(self) -> Path:
         return self.home or (self.log_dir.parent if self.log_dir else default_log_dir().parent)
@@ -426,21 +423,6 @@ async def _publishes_resources(client: Any) -> bool:
     except Exception as err:  # a server that declares resources but fails to list them: no resource tool
         log.debug("resources/list failed: %s", describe(err))
         return False
-
-
-def _cancel_once(task: asyncio.Task[Any] | None) -> None:
-    """Cancel a keeper task, never twice: a second native cancel could break into the SDK's shielded
-    shutdown of the server process and leave the process running."""
-    if task is not None and not task.done() and not task.cancelling():
-        task.cancel()
-
-
-async def _cancel(task: asyncio.Task[Any] | None) -> None:
-    """Cancel (once) and wait, without ``wait_for``, which would cancel it again on timeout."""
-    if task is None or task.done():
-        return
-    _cancel_once(task)
-    await asyncio.wait({task}, timeout=STOP_GRACE)
 
 
 def _resolve(future: asyncio.Future[bool] | None, value: bool) -> None:

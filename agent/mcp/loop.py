@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import logging
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 STOP_GRACE = 5.0  # seconds a session gets to close before its task is cancelled
+log = logging.getLogger("agent.mcp")
 
 
 class SessionLoop:
@@ -134,4 +136,32 @@ class SessionLoop:
         self.close()
 
 
-__all__ = ["STOP_GRACE", "SessionLoop"]
+__all__ = ["STOP_GRACE", "SessionLoop", "cancel", "cancel_once", "stop_tasks"]
+
+
+def cancel_once(task: asyncio.Task[Any] | None) -> None:
+    """Cancel a keeper task, never twice: a second native cancel could break into the SDK's shielded
+    shutdown of the server process and leave the process running."""
+    if task is not None and not task.done() and not task.cancelling():
+        task.cancel()
+
+
+async def cancel(task: asyncio.Task[Any] | None) -> None:
+    """Cancel (once) and wait, without ``wait_for``, which would cancel it again on timeout."""
+    if task is None or task.done():
+        return
+    cancel_once(task)
+    await asyncio.wait({task}, timeout=STOP_GRACE)
+
+
+async def stop_tasks(names: dict[asyncio.Task[Any], str]) -> None:
+    """Wait for the keeper tasks (told to stop) to close their sessions; cancel the stuck ones; say what failed."""
+    _, stuck = await asyncio.wait(names, timeout=STOP_GRACE) if names else (set(), set())
+    for task in stuck:
+        log.warning("MCP server %s did not close within %g s: cancelled", names[task], STOP_GRACE)
+        await cancel(task)
+    for task, name in names.items():  # nothing fails silently: a failed close is logged with its traceback
+        if not task.done():
+            log.error("MCP server %s could not be stopped; its process may still run", name)
+        elif not task.cancelled() and task.exception() is not None:
+            log.error("MCP server %s failed while closing", name, exc_info=task.exception())
