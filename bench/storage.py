@@ -37,8 +37,8 @@ ANCHOR = "create_react_agent"
 
 def conversation(
     contender: str, kind: str, stack: contextlib.ExitStack, *, path: Path | None = None, url: str | None = None
-) -> tuple[Any, Callable[[int], Any]]:
-    """(saver, a function playing user turn n on one thread) for ``ours`` or the anchor."""
+) -> tuple[Any, Callable[[int], Any], Any]:
+    """(saver, a function playing user turn n on one thread, the graph) for ``ours`` or the anchor."""
     from langchain_core.messages import HumanMessage
 
     model = ConversationModel()
@@ -58,7 +58,7 @@ def conversation(
             raise RuntimeError(f"turn {n} stopped with {out.get('stop_reason')!r}")
         return out
 
-    return saver, turn
+    return saver, turn, graph
 
 
 def stored_bytes(kind: str, saver: Any, path: Path | None, url: str | None) -> int:
@@ -76,7 +76,7 @@ def grow(contender: str, kind: str, marks: tuple[int, ...], workdir: Path) -> di
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(pg.temporary_database("storage")) if kind == "postgres" else None
         path = workdir / f"{contender}-{kind}.sqlite"
-        saver, turn = conversation(contender, kind, stack, path=path, url=url)
+        saver, turn, _ = conversation(contender, kind, stack, path=path, url=url)
         for n in range(1, marks[-1] + 1):
             turn(n)
             if n in marks:

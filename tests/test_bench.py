@@ -17,7 +17,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = ("loop", "mcp", "storage", "retention", "startup", "memory", "service")
-PLACEHOLDERS = {"retention": "prune: not yet implemented", "service": "service: not built yet"}
+PLACEHOLDERS = {"service": "service: not built yet"}
 
 BLOCKER = """
 import importlib.abc, runpy, sys
@@ -80,6 +80,8 @@ def test_quick_run_measures_every_benchmark_and_saves_the_figures(tmp_path):
     assert figures("mcp", "raw mcp 2.x Client.call_tool") and figures("mcp", "ours: MCPToolbox.acall")
     assert figures("startup", "python -m agent --help")
     assert figures("memory", "ours")
+    pruned = data["benchmarks"]["retention"]["tables"][0]["rows"]
+    assert pruned and all(row[-1] == "answered" and float(row[4].rstrip("%")) < 50 for row in pruned), pruned
     loop_targets = data["benchmarks"]["loop"]["targets"]
     assert {t["name"] for t in loop_targets} >= {"ours ÷ create_agent, K=10, SQLite"}
     assert all(t["met"] in (True, False, None) for t in loop_targets)
