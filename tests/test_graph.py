@@ -236,6 +236,27 @@ def test_tool_errors_become_readable_tool_messages():
     assert out["answer"] == "could not"
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_a_tools_bug_is_logged_and_the_model_told_without_detail(mode, caplog):
+    from langchain_core.tools import tool
+
+    @tool
+    def broken(x: int) -> int:
+        """A tool with a bug."""
+        return {"a": 1}["/srv/secret/" + str(x)]
+
+    model = ScriptedModel([call("broken", x=1), answer("it broke")])
+    graph = agent(model, tools=[broken])
+    with caplog.at_level("ERROR", logger="graphs"):
+        out = graph.invoke({"messages": "x"}) if mode == "sync" else await graph.ainvoke({"messages": "x"})
+    (error,) = tool_messages(out)
+    assert error.status == "error" and "broken failed with an internal error (logged)" in error.text
+    assert "secret" not in error.text and "KeyError" not in error.text
+    assert out["answer"] == "it broke"  # the run went on
+    logged = [r for r in caplog.records if r.getMessage() == "tool broken raised KeyError"]
+    assert logged and isinstance(logged[0].exc_info[1], KeyError)
+
+
 def test_concurrent_tool_calls_sync():
     OVERLAP.reset()
     model = ScriptedModel(
@@ -448,3 +469,20 @@ def test_abandoned_calls_do_not_starve_later_ones():
     graph.invoke({"messages": "hang"})
     out = graph.invoke({"messages": "add"})  # with a fixed pool of 32 this one waited in the queue and timed out
     assert [m.text for m in tool_messages(out)] == ["2"]
+
+
+def test_a_failed_closing_call_degrades_to_the_composed_answer(caplog):
+    """Past a tool bound the model is asked for a closing answer; when that call fails, the answer is composed
+    from the results, and the failure is logged with its traceback, counted and announced."""
+
+    def unreachable(_messages):
+        raise ConnectionError("the endpoint refused the connection")
+
+    model = ScriptedModel([call("add", a=1, b=2), call("add", a=3, b=4), unreachable])
+    with caplog.at_level("WARNING", logger="graphs"):
+        out = agent(model, tools=[add], max_tool_calls=1).invoke({"messages": "add things"})
+    assert out["stop_reason"] == "tool_calls"
+    assert out["stats"]["degraded"] == 1 and model.calls_made == 3
+    assert "limit of tool calls" in out["answer"] and "- add: 3" in out["answer"]
+    logged = [r for r in caplog.records if r.getMessage().startswith("the finish step went without the model")]
+    assert logged and isinstance(logged[0].exc_info[1], ConnectionError)

@@ -93,6 +93,23 @@ async def test_a_tool_error_keeps_its_code():
     assert result.is_error and result.meta["errorCode"] == "refused" and result.content[0].text == "no sleeping today"
 
 
+def _bug(inp: Sleep) -> Slept:
+    raise KeyError("/srv/secret/config.yaml")
+
+
+async def test_a_tools_bug_is_logged_with_its_traceback_and_reported_without_detail(caplog):
+    with caplog.at_level("ERROR"):
+        async with Client(build_server("t", [_spec(_bug)])) as client:
+            result = await client.call_tool("nap", {"seconds": 0})
+            after = await client.call_tool("nap", {"seconds": 0})  # the server goes on
+    text = result.content[0].text
+    assert result.is_error and result.meta["errorCode"] == "internal" and "internal error" in text
+    assert "secret" not in text and "KeyError" not in text
+    assert after.is_error and after.meta["errorCode"] == "internal"
+    logged = [r for r in caplog.records if r.getMessage() == "tool nap failed unexpectedly"]
+    assert logged and isinstance(logged[0].exc_info[1], KeyError)
+
+
 async def test_calls_run_at_most_as_many_at_once_as_there_are_slots():
     gauge = Gauge()
     server = build_server("t", [_spec(gauge)], slots=ToolSlots(2, wait=30, queued=10))
