@@ -444,3 +444,24 @@ def test_the_offline_model_as_fallback_answers_and_says_so(env):
     assert result.returncode == 0, result.stderr
     assert "97 is prime." in json.loads(result.stdout)["answer"]
     assert "the fallback model at offline answers" in result.stderr and SECRET not in result.stderr
+
+
+BLOCK_POSTGRES = """
+import importlib.abc, sys
+class _Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("psycopg", "psycopg_pool") or name.startswith("langgraph.checkpoint.postgres"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, _Block())
+"""
+
+
+def test_a_postgres_url_without_the_extra_says_which_extra(env, tmp_path):
+    """As installed by ``pip install -e .`` alone: the PostgreSQL libraries are not there."""
+    (tmp_path / "sitecustomize.py").write_text(BLOCK_POSTGRES)
+    e = {**env, "PYTHONPATH": str(tmp_path), "AGENT_CHECKPOINTER": "postgresql://postgres@127.0.0.1:5432/test"}
+    result = agent(e, "run", "is 7 prime", "-q")
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert "AGENT_CHECKPOINTER" in line and "needs the 'postgres' extra: pip install -e '.[postgres]'" in line
+    assert "7 is prime" in agent({**e, "AGENT_CHECKPOINTER": "memory:"}, "run", "is 7 prime", "-q").stdout

@@ -95,3 +95,23 @@ def test_tools_show_every_argument_readably(env):
         for arg, schema in tool["input_schema"]["properties"].items():
             assert any(line.startswith(f"    {arg}  ") for line in lines), (name, arg)
             assert _words(schema["description"]) in flat, (name, arg)  # whole, in order, never cut mid-word
+
+
+def test_config_shows_the_price_table_and_a_prices_file_overrides_it(env, tmp_path):
+    home = tmp_path / "home"
+    shown = agent(env, "config").stdout
+    assert "prices per million tokens (built-in: USD list prices of" in shown
+    assert "dashscope:qwen-max" in shown and "(built-in " in shown
+    home.mkdir(exist_ok=True)
+    (home / "prices.json").write_text(json.dumps({"openai:my-model": {"pay_in": 2.5, "pay_out": 10}}))
+    mine = agent({**env, "AGENT_HOME": str(home)}, "config").stdout
+    line = next(x for x in mine.splitlines() if "openai:my-model" in x)
+    assert "in 2.5" in line and "out 10" in line and "prices.json" in line
+
+
+def test_think_without_a_switch_is_said_once_and_the_run_goes_on(env):
+    result = agent(env, "run", "is 7 prime", "--think", "-q")
+    assert result.returncode == 0 and "7 is prime." in result.stdout
+    assert result.stderr.splitlines() == [
+        "agent: --think: the offline model has no thinking switch; the model's own behaviour applies"
+    ]
