@@ -71,6 +71,11 @@ def test_resources_prompts_and_completion(transport, mode, home, http_all):
             assert schema["name"] == "customers" and schema["primary_key"] == ["id"]
             assert {c["name"] for c in schema["columns"]} >= {"id", "name", "email"}
             assert schema["row_count"] == 20
+            orders = json.loads((await client.read_resource("db://demo/tables/orders/schema")).contents[0].text)
+            types_of = {c["name"]: (c["type"], c["nullable"]) for c in orders["columns"]}
+            assert types_of["customer_id"] == ("INTEGER", False) and types_of["status"][0] == "TEXT"
+            (fk,) = orders["foreign_keys"]
+            assert fk["references_table"] == "customers" and fk["references_columns"] == ["id"]
             guide = (await client.read_resource("guide://primes/prime_check")).contents[0]
             assert guide.mime_type == "text/markdown" and "`n` (required)" in guide.text
             with pytest.raises(MCPError, match="Resource not found"):
