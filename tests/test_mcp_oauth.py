@@ -180,3 +180,36 @@ def test_the_loopback_listener_takes_only_its_own_redirect(tmp_path):
                 await callback.wait(5)
 
     anyio.run(check)
+
+
+def test_a_run_through_a_logged_in_server_leaves_its_tokens_in_no_output_trace_or_checkpoint(tmp_path):
+    from fake_openai import FakeOpenAI, Reply
+    from test_tracing import LangSmithStub
+
+    home = tmp_path / "home"
+    stub = LangSmithStub()
+    with OAuthServer(tmp_path / "oauth.log") as server:
+        write_config(home, {"url": server.url})
+        assert cli_login(home).returncode == 0
+        stored = json.loads(token_path(home, "secure", server.url).read_text())
+        tokens = stored["issuers"][stored["current"]]["tokens"]
+        env = cli_env(home, LANGSMITH_TRACING="true", LANGSMITH_API_KEY="ls-key", LANGSMITH_ENDPOINT=stub.url)
+        listed = subprocess.run([sys.executable, "-m", "agent", "tools", "--json"], env=env, capture_output=True)
+        name = next(t["name"] for t in json.loads(listed.stdout) if t["source"] != "built-in" and "prime" in t["name"])
+        with FakeOpenAI() as model:
+            model.queue(Reply(tool_calls=[(name, '{"n": 97}')]), Reply(content="97 is prime."))
+            run = subprocess.run(
+                [sys.executable, "-m", "agent", "run", "Is 97 prime?", "--json", "--planning", "off"],
+                env={**env, "OPENAI_BASE_URL": model.url, "OPENAI_API_KEY": "sk-x", "AGENT_MODEL": "m"},
+                capture_output=True,
+                timeout=90,
+            )
+    assert run.returncode == 0, run.stderr.decode()
+    assert [c["name"] for c in json.loads(run.stdout)["tool_calls"]] == [name]
+    assert json.loads(run.stdout)["tool_calls"][0]["ok"] is True
+    assert any(part for _, part in stub.parts)  # the run was traced
+    kept = [p.read_bytes() for p in home.rglob("*") if p.is_file() and "mcp-auth" not in p.parts]
+    everything = b"".join([run.stdout, run.stderr, listed.stdout, listed.stderr, *kept, *(b for _, b in stub.parts)])
+    assert any(p.name == "checkpoints.sqlite" for p in home.rglob("*"))
+    for secret in (tokens["access_token"], tokens["refresh_token"]):
+        assert secret.encode() not in everything
