@@ -208,6 +208,14 @@ def test_deep_link_to_an_old_thread_survives_a_reload(agent_service, answered_th
     expect(page.locator(f'#thread-list a[data-id="{answered_thread}"]')).to_be_visible()
     search.fill("no thread says this")
     expect(page.locator("#thread-list li")).to_have_count(0)
+    with httpx.Client(base_url=agent_service, timeout=30) as client:  # newest first
+        older = client.post("/threads", json={}).json()["thread_id"]
+        newer = client.post("/threads", json={}).json()["thread_id"]
+    search.fill("")
+    page.reload()
+    links = page.locator("#thread-list a[data-id]")
+    expect(links.nth(0)).to_have_attribute("data-id", newer)
+    expect(links.nth(1)).to_have_attribute("data-id", older)
     page.goto(f"{agent_service}/#/threads/no-such-thread")
     expect(page.locator("#page-error")).to_contain_text("not found")
 
