@@ -13,7 +13,9 @@ Adding a bound is a field, a check in one of those methods, and its line in
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -85,6 +87,51 @@ class ToolUsage:
         self.per_tool[name] = self.per_tool.get(name, 0) + 1
         signature = call_signature(name, args)
         self.per_call[signature] = self.per_call.get(signature, 0) + 1
+
+    def copy(self) -> ToolUsage:
+        return ToolUsage(self.total, dict(self.per_tool), dict(self.per_call))
+
+
+class UsageCache:
+    """:meth:`ToolUsage.from_log`, extended from an earlier log's usage by the records added since.
+
+    A run's log only grows, and it is counted before every model turn: recounting it
+    whole (a JSON signature per record) made a run quadratic in its tool calls.  An
+    earlier log is reused only when the new one starts with the very same record
+    objects (held here, so their ids stay unique), so any other log is counted afresh.
+    Each answer is a copy the caller may add to.  Safe across threads.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._seen: OrderedDict[int, tuple[list[ToolRecord], ToolUsage]] = OrderedDict()  # id(last record) -> log
+
+    def usage(self, log: Iterable[ToolRecord]) -> ToolUsage:
+        records = list(log)
+        with self._lock:
+            usage, start = self._longest_prefix(records)
+        for record in records[start:]:
+            if record.get("approved", True):
+                usage.add(record["name"], record["args"])
+        if records:
+            with self._lock:
+                self._seen[id(records[-1])] = (records, usage.copy())
+                self._seen.move_to_end(id(records[-1]))
+                while len(self._seen) > self._size:
+                    self._seen.popitem(last=False)
+        return usage
+
+    def _longest_prefix(self, records: list[ToolRecord]) -> tuple[ToolUsage, int]:
+        for end in range(len(records), 0, -1):
+            hit = self._seen.get(id(records[end - 1]))
+            if hit is None:
+                continue
+            seen, usage = hit
+            if len(seen) == end and all(a is b for a, b in zip(seen, records, strict=False)):
+                self._seen.move_to_end(id(records[end - 1]))
+                return usage.copy(), end
+        return ToolUsage(), 0
 
 
 class Bounds(BaseModel):
@@ -162,5 +209,6 @@ __all__ = [
     "Bounds",
     "StopReason",
     "ToolUsage",
+    "UsageCache",
     "call_signature",
 ]

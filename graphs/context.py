@@ -65,12 +65,11 @@ def count_tokens(messages: Sequence[AnyMessage]) -> int:
 
 def split_rounds(messages: Sequence[AnyMessage]) -> list[list[AnyMessage]]:
     """Rounds start at each human message; anything before the first is its own round."""
-    rounds: list[list[AnyMessage]] = []
-    for message in messages:
-        if message.type == "human" or not rounds:
-            rounds.append([])
-        rounds[-1].append(message)
-    return rounds
+    starts = [i for i, message in enumerate(messages) if message.type == "human"]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    ends = [*starts[1:], len(messages)]
+    return [list(messages[a:b]) for a, b in zip(starts, ends, strict=True) if b > a]
 
 
 def flatten(rounds: Sequence[Sequence[AnyMessage]]) -> list[AnyMessage]:
@@ -85,6 +84,21 @@ def fit_rounds(rounds: list[list[AnyMessage]], budget: int, fixed_tokens: int = 
     return kept
 
 
+def _has_open_calls(messages: Sequence[AnyMessage]) -> bool:
+    """Whether some tool call is not answered by the tool messages right after its model message."""
+    open_ids: set[str] = set()
+    for message in messages:
+        if message.type == "tool":
+            if open_ids:
+                open_ids.discard(message.tool_call_id)  # type: ignore[attr-defined]
+            continue
+        if open_ids:
+            return True
+        if message.type == "ai" and (calls := getattr(message, "tool_calls", None)):
+            open_ids = {c["id"] for c in calls}
+    return bool(open_ids)
+
+
 def close_open_calls(messages: Sequence[AnyMessage]) -> list[AnyMessage]:
     """The prompt with an "outcome unknown" result after every tool call left unanswered.
 
@@ -94,6 +108,8 @@ def close_open_calls(messages: Sequence[AnyMessage]) -> list[AnyMessage]:
     """
     from langchain_core.messages import ToolMessage
 
+    if not _has_open_calls(messages):  # the usual case: one cheap pass, no new list built message by message
+        return list(messages)
     out: list[AnyMessage] = []
     open_calls: list[dict] = []
 

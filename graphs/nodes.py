@@ -26,7 +26,7 @@ from langgraph.graph import END
 
 from graphs import planning
 from graphs.background import OutOfTime
-from graphs.bounds import Bounds
+from graphs.bounds import Bounds, UsageCache
 from graphs.conclude import answered, conclude
 from graphs.context import AllRounds, ContextStrategy
 from graphs.flow import Flow, ModelCall
@@ -106,6 +106,7 @@ class AgentNodes(ToolSteps):
         from graphs.llm import provider_errors
 
         self.cfg = cfg
+        self.usage_cache = UsageCache()
         self.errors = provider_errors()
         self.bound_model = self._bind(cfg.model)
         self.bound_fallback = self._bind(cfg.fallback) if cfg.fallback is not None else None

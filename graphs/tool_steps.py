@@ -3,7 +3,7 @@
 Validation runs inside the model node, on the message it just produced (one
 superstep per model turn): repaired calls replace the raw ones, rejected calls
 get a tool message saying why, and the bounds decide whether rejections end the
-run.  Counters come from the tool log (:class:`~graphs.bounds.ToolUsage`), so a
+run.  Counters come from the tool log (:class:`~graphs.bounds.ToolUsage`, extended turn by turn), so a
 denied call, logged with ``approved: False``, never has to be un-counted.
 """
 
@@ -17,7 +17,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.types import interrupt
 
 from graphs import planning
-from graphs.bounds import CUTTING, ToolUsage
+from graphs.bounds import CUTTING, UsageCache
 from graphs.destructive import DestructiveCalls
 from graphs.flow import Flow, Work
 from graphs.messages import emit, last_ai, thread_of, unanswered_calls
@@ -53,13 +53,14 @@ class ToolSteps:
     """Validation, approval and tool execution, for :class:`~graphs.nodes.AgentNodes`."""
 
     cfg: NodeConfig
+    usage_cache: UsageCache  # the tool log's counts, kept from turn to turn
 
     # --- validation (inside the model node) --------------------------------------
     def validated(self, state: AgentState, response: Any, stats: RunStats) -> dict[str, Any]:
         update: dict[str, Any] = {"messages": [response], "stats": stats}
         if not isinstance(response, AIMessage) or not _may_call(response):
             return update
-        usage = ToolUsage.from_log(state.get("tool_log", []))
+        usage = self.usage_cache.usage(state.get("tool_log", []))
         verdict = validate_calls(response, self.cfg.tools, usage, self.cfg.bounds)
         messages: list[AnyMessage] = [verdict.message, *verdict.rejected]
         update["messages"] = messages

@@ -108,9 +108,30 @@ class ToolHints:
         )
 
 
+_HINTS: dict[int, tuple[dict[str, Any], dict[str, Any], ToolHints]] = {}  # id(metadata) -> (it, a copy, hints)
+_HINTS_KEPT = 512
+_NO_HINTS = ToolHints.from_metadata(None)  # a tool without metadata (frozen, so shared)
+
+
 def hints_of(tool: Any) -> ToolHints:
-    """The hints of a LangChain tool (read from its metadata)."""
-    return ToolHints.from_metadata(getattr(tool, "metadata", None))
+    """The hints of a LangChain tool (read from its metadata).
+
+    Asked several times per call (timeout, approval), so the reading is kept per
+    metadata dict (held, so its id stays its own) for as long as the dict is unchanged.
+    """
+    metadata = getattr(tool, "metadata", None)
+    if not metadata:
+        return _NO_HINTS
+    if not isinstance(metadata, dict):
+        return ToolHints.from_metadata(metadata)
+    kept = _HINTS.get(id(metadata))
+    if kept is not None and kept[0] is metadata and kept[1] == metadata:
+        return kept[2]
+    hints = ToolHints.from_metadata(metadata)
+    if len(_HINTS) >= _HINTS_KEPT:
+        _HINTS.clear()
+    _HINTS[id(metadata)] = (metadata, dict(metadata), hints)
+    return hints
 
 
 def describe_validation_error(err: ValidationError, template: str = "{where}: {msg}", whole: str = "arguments") -> str:
