@@ -163,9 +163,24 @@ def open_checkpointer(url: str) -> BaseCheckpointSaver:
     saver = ThreadedSqliteSaver(_sqlite_connection(url))
     try:
         saver.setup()
+        _commit_without_sync(saver.conn)
     except sqlite3.Error as err:  # not a database, read-only, locked for good
         raise CheckpointerError(f"cannot use {_sqlite_path(url)} as a checkpoint database: {err}") from None
     return saver
+
+
+def _commit_without_sync(conn: sqlite3.Connection) -> None:
+    """``synchronous=NORMAL`` on the saver's connection, when the file is in WAL mode (``setup`` asks for it).
+
+    Every step commits a checkpoint and its writes, and with SQLite's default (``FULL``)
+    each commit waits for the disk: that wait was most of a run's time.  In WAL mode,
+    ``NORMAL`` keeps every commit atomic and durable when the process is killed (the
+    crash-resume promise) and the file consistent through a power loss, which may
+    only lose the last steps.  The destructive-call ledger has its own connection and
+    keeps ``FULL``: its commit also makes every earlier step's commit durable.
+    """
+    if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        conn.execute("PRAGMA synchronous=NORMAL")
 
 
 def open_store(url: str, index: dict[str, Any] | None = None) -> BaseStore:
