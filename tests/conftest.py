@@ -31,6 +31,35 @@ def _isolated_env(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # so a developer's .env is not read
 
 
+@pytest.fixture(autouse=True)
+def _scripts_used_up(request, monkeypatch):
+    """A scripted model whose replies a test did not use fails that test: a script longer than the run is a
+    test that no longer checks what it says.  Scripts meant to be cut short say so: ``leftover=True``."""
+    from graphs.testing import ScriptedModel
+
+    made: list[ScriptedModel] = []
+    original = ScriptedModel.__init__
+
+    def recording(self, *args, **kwargs) -> None:
+        original(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(ScriptedModel, "__init__", recording)
+    yield
+    unused = [(len(m.replies) - m.calls_made, m.calls_made) for m in made if not (m.cycle or m.leftover)]
+    unused = [(left, used) for left, used in unused if left > 0]
+    if unused and getattr(request.node, "rep_call_passed", False):
+        pytest.fail(f"scripted replies left unused (left, used): {unused}", pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call_passed = report.passed
+    return report
+
+
 POSTGRES_DSN = os.environ.get("AGENT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 

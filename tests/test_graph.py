@@ -201,7 +201,7 @@ def test_cost_bound_uses_prices_per_million_tokens():
 
 
 def test_time_bound():
-    model = ScriptedModel([call("sleep", seconds=0.3), call("sleep", seconds=0.31), answer("never")])
+    model = ScriptedModel([call("sleep", seconds=0.3), call("sleep", seconds=0.31), answer("never")], leftover=True)
     started = time.perf_counter()
     out = agent(model, tools=[sleep], max_seconds=0.5).invoke({"messages": "x"})
     assert out["stop_reason"] == "time"

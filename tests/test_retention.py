@@ -50,7 +50,7 @@ def test_a_paused_thread_is_not_pruned(tmp_path):
     from graph_helpers import erase
 
     saver = open_checkpointer(f"sqlite:///{tmp_path / 'p.sqlite'}")
-    graph = agent(ScriptedModel([call("erase", table="t"), "done"]), tools=[erase], checkpointer=saver)
+    graph = agent(ScriptedModel([call("erase", table="t"), "done"], leftover=True), tools=[erase], checkpointer=saver)
     config = {"configurable": {"thread_id": "paused"}}
     graph.invoke({"messages": "erase t"}, config)
     assert graph.get_state(config).interrupts
