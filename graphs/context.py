@@ -58,9 +58,9 @@ def strategy_class(name: str) -> type[ContextStrategy]:
 
 
 def count_tokens(messages: Sequence[AnyMessage]) -> int:
-    from langchain_core.messages.utils import count_tokens_approximately
+    from graphs.estimate import estimate_tokens
 
-    return count_tokens_approximately(list(messages)) if messages else 0
+    return estimate_tokens(messages) if messages else 0
 
 
 def split_rounds(messages: Sequence[AnyMessage]) -> list[list[AnyMessage]]:

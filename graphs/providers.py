@@ -143,9 +143,9 @@ class _AgentModel:
     def _estimate(self, messages: list[BaseMessage]) -> int:
         """Tokens a request may use, as providers count them against a limit: the prompt and the most
         the answer may take (``max_tokens``, when set); corrected by the real count when it answers."""
-        from langchain_core.messages.utils import count_tokens_approximately
+        from graphs.estimate import estimate_tokens
 
-        prompt = count_tokens_approximately(messages) if messages else 0
+        prompt = estimate_tokens(messages) if messages else 0
         return prompt + int(getattr(self, "max_tokens", None) or 0)
 
     # --- usage from the raw response -----------------------------------------------

@@ -19,9 +19,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.messages.utils import count_tokens_approximately
 from pydantic import BaseModel, Field, PrivateAttr
 
+from graphs.estimate import estimate_tokens, message_tokens
 from graphs.local_model import LocalChatModel
 
 Reply = AIMessage | str | Callable[[list[BaseMessage]], "AIMessage | str"]
@@ -115,8 +115,8 @@ class ScriptedModel(LocalChatModel):
         if not message.id:
             message.id = f"scripted-{uuid.uuid4().hex[:12]}"
         if self.usage and not message.usage_metadata:
-            tokens_in = count_tokens_approximately(messages)
-            tokens_out = count_tokens_approximately([message])
+            tokens_in = estimate_tokens(messages)
+            tokens_out = message_tokens(message)
             message.usage_metadata = {
                 "input_tokens": tokens_in,
                 "output_tokens": tokens_out,

@@ -60,10 +60,10 @@ def call_usage(response: Any, prompt: Sequence[AnyMessage] | None = None) -> Cal
     timing = {"ttft_ms": _millis(meta.get("ttft_ms")), "duration_ms": _millis(meta.get("duration_ms"))}
     usage = response.usage_metadata
     if not usage:
-        from langchain_core.messages.utils import count_tokens_approximately
+        from graphs.estimate import estimate_tokens, message_tokens
 
-        tokens_in = count_tokens_approximately(list(prompt)) if prompt else 0
-        return CallUsage(tokens_in, count_tokens_approximately([response]), **timing)
+        tokens_in = estimate_tokens(prompt) if prompt else 0
+        return CallUsage(tokens_in, message_tokens(response), **timing)
     inputs = usage.get("input_token_details") or {}
     outputs = usage.get("output_token_details") or {}
     tokens_in = _count(usage.get("input_tokens"))
