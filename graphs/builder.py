@@ -75,17 +75,19 @@ def wire(nodes: AgentNodes) -> StateGraph:
     graph = StateGraph(AgentState, input_schema=AgentInput)
     graph.add_node("plan", node(nodes.plan))
     graph.add_node("compact", node(nodes.compact))
-    graph.add_node("model", node(nodes.model))
+    graph.add_node(
+        "model",
+        node(nodes.model, route=nodes.after_model),
+        destinations=("approve", "tools", "compact", "model", "finish", END),
+    )
     graph.add_node("approve", plain(nodes.approve))
-    graph.add_node("tools", node(nodes.tools))
+    graph.add_node("tools", node(nodes.tools, route=nodes.after_tools), destinations=("plan", "compact", "model"))
     graph.add_node("finish", node(Finisher(nodes).finish))
 
     graph.add_conditional_edges(START, nodes.route_start, ["plan", "model"])
     graph.add_edge("plan", "model")
     graph.add_edge("compact", "model")
-    graph.add_conditional_edges("model", nodes.route_model, ["approve", "tools", "compact", "model", "finish", END])
     graph.add_conditional_edges("approve", nodes.route_approve, ["tools", "model"])
-    graph.add_conditional_edges("tools", nodes.route_tools, ["plan", "compact", "model"])
     graph.add_edge("finish", END)
     return graph
 

@@ -94,19 +94,36 @@ async def adrive(flow: Flow) -> dict[str, Any]:
             error = err
 
 
-def node(flow: Callable[..., Flow], name: str | None = None) -> Any:
-    """A LangGraph node from a flow function ``(state, config) -> Flow``."""
+Route = Callable[[Any, dict[str, Any]], str]
+
+
+def node(flow: Callable[..., Flow], name: str | None = None, route: Route | None = None) -> Any:
+    """A LangGraph node from a flow function ``(state, config) -> Flow``.
+
+    With ``route`` (``(state, update) -> next node``) the node says where the run goes
+    (a ``Command``) instead of a conditional edge deciding it: an edge reads the state
+    afresh (every channel copied, the node's writes applied again), which cost more
+    than most steps' own work.  The node is added with its ``destinations``.
+    """
     from graphs.compat import runnable_callable
 
-    def sync(state: Any, config: RunnableConfig) -> dict[str, Any]:
-        return drive(flow(state, config))
+    def sync(state: Any, config: RunnableConfig) -> Any:
+        return _routed(state, drive(flow(state, config)), route)
 
-    async def asynchronous(state: Any, config: RunnableConfig) -> dict[str, Any]:
-        return await adrive(flow(state, config))
+    async def asynchronous(state: Any, config: RunnableConfig) -> Any:
+        return _routed(state, await adrive(flow(state, config)), route)
 
     label = name or getattr(flow, "__name__", "node")
     sync.__name__ = asynchronous.__name__ = label
     return runnable_callable(sync, asynchronous, label)
+
+
+def _routed(state: Any, update: dict[str, Any], route: Route | None) -> Any:
+    if route is None:
+        return update
+    from langgraph.types import Command
+
+    return Command(update=update, goto=route(state, update))
 
 
 def plain(func: Callable[..., Any]) -> Any:
@@ -116,4 +133,4 @@ def plain(func: Callable[..., Any]) -> Any:
     return runnable_callable(func, None, func.__name__)
 
 
-__all__ = ["Flow", "ModelCall", "Request", "Work", "adrive", "drive", "node", "plain"]
+__all__ = ["Flow", "ModelCall", "Request", "Route", "Work", "adrive", "drive", "node", "plain"]

@@ -33,7 +33,7 @@ from graphs.flow import Flow, ModelCall
 from graphs.ledger import Ledger
 from graphs.messages import current_task, emit, last_ai, one_line
 from graphs.providers import prefix_problem
-from graphs.state import AgentState, Plan, RunStats
+from graphs.state import AgentState, Plan, RunStats, fold_messages
 from graphs.tool_steps import ToolSteps
 from graphs.usage import Pricing, add_call, call_event, call_usage, roll_up
 
@@ -358,6 +358,22 @@ class AgentNodes(ToolSteps):
         # The run reports it (stop reason, ``error``); the log file keeps the traceback.
         log.info("the model at %s failed: %s", where, one_line(err), exc_info=err)
         return {"stop_reason": "model_error", "error": f"The model at {where} failed: {one_line(err)}"}
+
+    @staticmethod
+    def merged(state: AgentState, update: dict[str, Any]) -> AgentState:
+        """The state after a step's ``update``, as LangGraph's channels will hold it (routes read this)."""
+        after: dict[str, Any] = {**state, **update}
+        if "messages" in update:
+            after["messages"] = fold_messages(state.get("messages", []), [update["messages"]])
+        if "answer" not in update:  # an ephemeral value: gone after the step that did not write it
+            after.pop("answer", None)
+        return after  # type: ignore[return-value]
+
+    def after_model(self, state: AgentState, update: dict[str, Any]) -> str:
+        return self.route_model(self.merged(state, update))
+
+    def after_tools(self, state: AgentState, update: dict[str, Any]) -> str:
+        return self.route_tools(self.merged(state, update))
 
     def route_model(self, state: AgentState) -> str:
         if state.get("answer"):  # the model answered and the step ended the run
