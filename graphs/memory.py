@@ -123,7 +123,7 @@ def is_postgres(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://"))
 
 
-def _pg_pool(url: str, max_size: int = 8) -> Any:
+def _pg_pool(url: str, max_size: int = 8, *, commit_without_flush: bool = False) -> Any:
     try:
         from psycopg.rows import dict_row
         from psycopg_pool import ConnectionPool
@@ -146,7 +146,13 @@ def _pg_pool(url: str, max_size: int = 8) -> Any:
         max_size=max_size,
         open=True,
         timeout=10,
-        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row, "connect_timeout": 5},
+        kwargs={
+            "autocommit": True,
+            "prepare_threshold": 0,
+            "row_factory": dict_row,
+            "connect_timeout": 5,
+            **({"options": "-c synchronous_commit=off"} if commit_without_flush else {}),
+        },
     )
 
 
@@ -157,7 +163,7 @@ def open_checkpointer(url: str) -> BaseCheckpointSaver:
 
         return InMemorySaver()
     if is_postgres(url):
-        saver = _threaded_postgres_saver()(_pg_pool(url))
+        saver = _threaded_postgres_saver()(_pg_pool(url, commit_without_flush=True))
         saver.setup()
         return saver
     saver = ThreadedSqliteSaver(_sqlite_connection(url))
@@ -167,6 +173,13 @@ def open_checkpointer(url: str) -> BaseCheckpointSaver:
     except sqlite3.Error as err:  # not a database, read-only, locked for good
         raise CheckpointerError(f"cannot use {_sqlite_path(url)} as a checkpoint database: {err}") from None
     return saver
+
+
+# PostgreSQL's counterpart of SQLite's NORMAL (below): ``synchronous_commit=off`` on the saver's
+# connections.  A commit is atomic and visible at once and survives this process being killed; only a
+# crash of the server itself may lose the last fraction of a second of steps (never corrupting anything).
+# The ledger and the run locks' holder rows use their own connections; the ledger keeps the server's
+# setting, and its flush makes every earlier step durable too.
 
 
 def _commit_without_sync(conn: sqlite3.Connection) -> None:

@@ -6,8 +6,8 @@ every run holds the thread's lock for its whole length:
 
 * SQLite: an OS file lock (``flock``) on a file beside the database, released by
   the kernel when the process dies, whatever kills it;
-* PostgreSQL: a session advisory lock on a connection of its own, released by
-  the server when that connection ends;
+* PostgreSQL: a session advisory lock on a connection of its own, unlocked when
+  the run ends, and released by the server if that connection ends first;
 * in memory: a lock in this process.
 
 A run that finds its thread busy waits (polling, so sync and async callers work
@@ -157,62 +157,114 @@ def _pg_keys(thread_id: str) -> tuple[int, int]:
     return int.from_bytes(raw[:4], "big", signed=True), int.from_bytes(raw[4:8], "big", signed=True)
 
 
+# One round trip: the lock, and (only when it was won) who holds it, for the busy message.
+_PG_ACQUIRE = """
+WITH got AS (SELECT pg_try_advisory_lock(%(k1)s, %(k2)s) AS ok)
+INSERT INTO agent_thread_holders (thread_id, holder) SELECT %(thread)s, %(holder)s FROM got WHERE ok
+ON CONFLICT (thread_id) DO UPDATE SET holder = EXCLUDED.holder, since = now()
+RETURNING true"""
+PG_IDLE_CONNECTIONS = 4  # lock connections kept open between runs, per server
+
+
 @dataclass
 class _PgHeld:
+    locks: PostgresLocks
     conn: Any
+    keys: tuple[int, int]
     inner: Held
 
     def release(self) -> None:
         try:
-            self.conn.close()  # ends the session, and with it the advisory lock
+            self.locks.give_back(self.conn, self.keys)
         finally:
             self.inner.release()
 
 
 @dataclass
 class PostgresLocks:
-    """Session advisory locks, each on a connection held for the run."""
+    """Session advisory locks, each on a connection held for the run.
+
+    The lock is given back with ``pg_advisory_unlock`` (closing the connection
+    would free it only once the server noticed, and the next run on the thread
+    would find it busy); the connection then waits for the next run, a few kept.
+    A connection whose unlock failed is closed, which frees whatever it held.
+    """
 
     conninfo: str
     process: ProcessLocks = field(default_factory=ProcessLocks)
     _ready: bool = False
+    _idle: list[Any] = field(default_factory=list)
+    _guard: threading.Lock = field(default_factory=threading.Lock)
+    _pid: int = field(default_factory=os.getpid)
 
     def _connect(self) -> Any:
         import psycopg
 
-        conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
+        # The holder row is only for the busy message: its commit need not wait for the disk.
+        conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5, options="-c synchronous_commit=off")
         if not self._ready:
             conn.execute(_PG_SETUP)
             self._ready = True
         return conn
+
+    def _take(self) -> Any:
+        with self._guard:
+            if self._pid != os.getpid():  # a forked child: the parent's sockets are not ours to use or close
+                self._idle, self._pid = [], os.getpid()
+            while self._idle:
+                conn = self._idle.pop()
+                if not conn.closed and not conn.broken:
+                    return conn
+        return self._connect()
+
+    def _keep(self, conn: Any) -> None:
+        with self._guard:
+            if len(self._idle) < PG_IDLE_CONNECTIONS and not conn.closed and self._pid == os.getpid():
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def give_back(self, conn: Any, keys: tuple[int, int]) -> None:
+        """Unlock, then keep the connection; closed instead when the unlock did not certainly happen."""
+        try:
+            unlocked = conn.execute("SELECT pg_advisory_unlock(%s, %s)", keys).fetchone()[0]
+        except Exception:  # noqa: BLE001 - a dead connection: closing it ends the session and the lock
+            log.warning("could not unlock a PostgreSQL run lock; closing its connection", exc_info=True)
+            conn.close()
+            return
+        if unlocked:
+            self._keep(conn)
+        else:  # not held by this session (it should be): never reuse a session in an unknown state
+            conn.close()
 
     def try_acquire(self, thread_id: str, info: dict[str, Any]) -> Held | None:
         inner = self.process.try_acquire(thread_id, info)
         if inner is None:
             return None
         conn = None
+        keys = _pg_keys(thread_id)
         try:
-            conn = self._connect()
-            got = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", _pg_keys(thread_id)).fetchone()[0]
-            if got:
-                conn.execute(
-                    "INSERT INTO agent_thread_holders (thread_id, holder) VALUES (%s, %s) "
-                    "ON CONFLICT (thread_id) DO UPDATE SET holder = EXCLUDED.holder, since = now()",
-                    (thread_id, json.dumps(info)),
-                )
-                return _PgHeld(conn, inner)
+            conn = self._take()
+            params = {"k1": keys[0], "k2": keys[1], "thread": thread_id, "holder": json.dumps(info)}
+            if conn.execute(_PG_ACQUIRE, params).fetchone() is not None:
+                return _PgHeld(self, conn, keys, inner)
         except BaseException:
             if conn is not None:
                 conn.close()
             inner.release()
             raise
-        conn.close()
+        self._keep(conn)
         inner.release()
         return None
 
     def holder(self, thread_id: str) -> dict[str, Any] | None:
-        with self._connect() as conn:
+        conn = self._take()
+        try:
             row = conn.execute("SELECT holder FROM agent_thread_holders WHERE thread_id = %s", (thread_id,)).fetchone()
+        except BaseException:
+            conn.close()
+            raise
+        self._keep(conn)
         return row[0] if row else self.process.holder(thread_id)
 
 

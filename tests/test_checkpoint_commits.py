@@ -45,3 +45,18 @@ def test_a_file_not_in_wal_mode_keeps_full_commits(tmp_path):
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == FULL
     finally:
         conn.close()
+
+
+def test_postgres_checkpoints_commit_without_a_flush_wait_and_the_ledger_keeps_it(pg_database):
+    saver = open_checkpointer(pg_database)
+    try:
+        with saver.conn.connection() as conn:
+            assert conn.execute("SHOW synchronous_commit").fetchone()["synchronous_commit"] == "off"
+        ledger = SqlLedger(target_of(saver))
+        conn = ledger._connect()
+        try:
+            assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "on"
+        finally:
+            conn.close()
+    finally:
+        saver.conn.close()
