@@ -3,7 +3,9 @@
 ``python tests/pg_rss_probe.py URL SQL...`` runs each statement through a
 fresh ``PostgresBackend`` with its own sandbox, then prints one JSON line:
 each call's outcome, this process's peak RSS and the worker's (the worker
-reports its own ``ru_maxrss``), in MB.
+reports its own ``ru_maxrss``), in MB.  This process's peak is its memory's own
+high-water mark (``VmHWM``): ``ru_maxrss`` would carry over the peak of the
+process that started it (a long pytest session), which survives ``exec``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ from tools.base import ToolError  # noqa: E402
 from tools.db.common import parse_database_url  # noqa: E402
 from tools.db.postgres import WORKER_MEMORY_MB, PostgresBackend  # noqa: E402
 from tools.sandbox import Sandbox  # noqa: E402
+
+
+def own_peak_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -41,7 +50,7 @@ def main() -> None:
         json.dumps(
             {
                 "outcomes": outcomes,
-                "tool_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "tool_mb": own_peak_mb(),
                 "worker_mb": worker.ru_maxrss / 1024,
             }
         )
