@@ -255,10 +255,11 @@ def _most_in_window(times: list[float], window: float) -> int:
 
 
 def test_the_limiter_holds_the_request_rate_under_concurrency(server):
-    """12 threads at once with rpm 180 (3 a second, a second's worth at once): paced, never a storm."""
+    """12 threads at once with rpm 180 (3 a second, a second's worth at once): paced, never a storm, also when
+    they use three separately built clients of one model (as graphs built apart in one service process do)."""
     server.default = Reply(content="ok", usage=(5, 1))
-    client = model(server, "vllm", rpm=180)
-    threads = [threading.Thread(target=client.invoke, args=([HumanMessage("q")],)) for _ in range(12)]
+    clients = [model(server, "vllm", rpm=180) for _ in range(3)]
+    threads = [threading.Thread(target=clients[i % 3].invoke, args=([HumanMessage("q")],)) for i in range(12)]
     for thread in threads:
         thread.start()
     for thread in threads:
