@@ -22,11 +22,13 @@ def has_runnable_callable() -> bool:
 
 
 def runnable_callable(func: Callable[..., Any], afunc: Callable[..., Any] | None, name: str) -> Any:
+    """A node's runnable, untraced itself: LangGraph already traces each node as one run under its
+    name (as ``create_agent``'s nodes are), so a traced callable only nested a copy of that run."""
     if _RunnableCallable is None:  # pragma: no cover
         from langchain_core.runnables import RunnableLambda
 
         return RunnableLambda(func, afunc=afunc, name=name)
-    return _RunnableCallable(func, afunc, name=name)
+    return _RunnableCallable(func, afunc, name=name, trace=False)
 
 
 __all__ = ["has_runnable_callable", "runnable_callable"]
