@@ -1,18 +1,271 @@
-"""The service benchmark (requests per second and latency of the HTTP service under load).
+"""The service under load: runs per second and p50/p99 latency with 1, 10 and 50 concurrent clients.
 
-The service does not exist yet; a later issue adds it and fills this in.  Until
-then the benchmark prints one line saying so.
+Every server serves the same graph (``bench/anchors/service_graph.py``: our
+agent with a zero-latency scripted model, one tool call per run) on 127.0.0.1,
+and gets the same workload from ``langgraph-sdk`` clients in this process
+(``bench/service_load.py``: N threads at once, each running M runs with
+``runs.wait``).  The servers:
+
+* ours, in its production shape: PostgreSQL (checkpoints, run records) and
+  Redis (run events, wake-ups), one replica; and in its default shape, one
+  process on SQLite with events in memory;
+* LangGraph's own ``langgraph dev`` (in-memory runtime) and Aegra (``aegra-api``,
+  on a temporary database of the same PostgreSQL), from side environments
+  (``bench/anchors/agent_servers.py``).
+
+All servers start at once and stay up; the blocks of load take turns in a
+rotating order (a burst of load elsewhere falls on all of them), the first
+run of each thread is a warm-up.  Then our production-shape service serves
+10,000 more runs (``--quick``: 200) on fresh threads, and its resident set is
+read after each quarter: a server that lives for weeks must stay flat.
+Targets: at least the throughput of both anchors, p99 under 2x p50 at 50
+threads, memory flat (last quarter within 5% of the first).
 """
 
 from __future__ import annotations
 
+import contextlib
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from bench.report import Outcome
+from bench import pg
+from bench.report import Measure, Outcome, Table, Target, times
+from bench.service_load import Block, block, percentile
+from bench.service_procs import REDIS_URL, HttpServer, ServerFailed, ours, redis_unavailable
+from bench.stats import Stat, ratio
+
+OURS_PG = "ours: PostgreSQL + Redis"
+OURS_SQLITE = "ours: SQLite, one process"
+DEV = "langgraph dev (in memory)"
+AEGRA = "Aegra (PostgreSQL)"
+OURS = (OURS_PG, OURS_SQLITE)
+ANCHORS = (DEV, AEGRA)
+TAIL_LIMIT = 2.0
+FLAT_LIMIT = 1.05
+
+
+@dataclass(frozen=True)
+class Plan:
+    threads: tuple[int, ...]
+    runs: dict[int, int]  # runs per thread in one block
+    rounds: int
+    memory_runs: int
+    memory_threads: int
+    memory_runs_per_thread: int
+    anchors: bool
+
+
+def plan(quick: bool) -> Plan:
+    if quick:
+        return Plan((1, 10, 50), {1: 3, 10: 2, 50: 1}, 1, 200, 10, 4, anchors=False)
+    return Plan((1, 10, 50), {1: 30, 10: 10, 50: 5}, 3, 10_000, 10, 25, anchors=True)
+
+
+def servers(p: Plan, workdir: Path, stack: contextlib.ExitStack, outcome: Outcome) -> dict[str, HttpServer]:
+    """Every server that can run here (not started yet); a skip line for each that cannot."""
+    found: dict[str, HttpServer] = {}
+    why_pg = pg.unavailable()
+    why_redis = redis_unavailable(REDIS_URL)
+    if why_pg or why_redis:
+        outcome.skip(OURS_PG, why_pg or why_redis or "")
+    else:
+        url = stack.enter_context(pg.temporary_database("service"))
+        found[OURS_PG] = ours(OURS_PG, workdir, checkpointer=url, redis_url=REDIS_URL)
+    found[OURS_SQLITE] = ours(OURS_SQLITE, workdir)
+    if not p.anchors:
+        outcome.skip(
+            f"{DEV}, {AEGRA}",
+            "not run with --quick (each runs from a side virtualenv built on first use, and langgraph dev "
+            "takes ~0.5 s per run with one client); run python -m bench service",
+        )
+        return found
+    found.update(anchor_servers(workdir, stack, outcome, why_pg))
+    return found
+
+
+def anchor_servers(workdir: Path, stack: contextlib.ExitStack, outcome: Outcome, why_pg: str | None) -> dict:
+    from bench._legacy import LegacyEnvError
+    from bench.anchors import agent_servers as anchors
+
+    found: dict[str, HttpServer] = {}
+    try:
+        python = anchors.langgraph_dev_python()
+        found[DEV] = anchors.langgraph_dev(python, workdir)
+        outcome.notes.append(f"{DEV}: {anchors.versions(python, ('langgraph-cli', 'langgraph-api', 'langgraph'))}")
+    except LegacyEnvError as err:
+        outcome.skip(DEV, f"langgraph-cli[inmem] cannot be installed: {err}")
+    if why_pg:
+        outcome.skip(AEGRA, why_pg)
+        return found
+    try:
+        python = anchors.aegra_python()
+    except LegacyEnvError as err:
+        outcome.skip(AEGRA, f"aegra-api cannot be installed: {err}")
+        return found
+    url = stack.enter_context(pg.temporary_database("aegra"))
+    found[AEGRA] = anchors.aegra(python, workdir, url)
+    outcome.notes.append(f"{AEGRA}: {anchors.versions(python, ('aegra-api', 'langgraph', 'fastapi'))}")
+    return found
+
+
+def measure(p: Plan, running: dict[str, HttpServer], outcome: Outcome) -> dict[int, dict[str, list[Block]]]:
+    """Blocks of load for each thread count, the servers taking turns in a rotating order."""
+    found: dict[int, dict[str, list[Block]]] = {}
+    live = dict(running)
+    for threads in p.threads:
+        blocks: dict[str, list[Block]] = {name: [] for name in live}
+        for round_no in range(p.rounds):
+            names = list(live)
+            shift = round_no % len(names)
+            for name in names[shift:] + names[:shift]:
+                try:
+                    blocks[name].append(block(live[name].url, threads, p.runs[threads]))
+                except Exception as err:
+                    if name in OURS:
+                        raise
+                    outcome.skip(name, f"failed under load ({type(err).__name__}: {str(err)[:300]})")
+                    live.pop(name)
+                    blocks.pop(name)
+        found[threads] = blocks
+    return found
+
+
+def _baseline(stats: dict[str, tuple[Stat, list[float]]]) -> str:
+    return OURS_PG if OURS_PG in stats else OURS_SQLITE
+
+
+def load_table(threads: int, p: Plan, blocks: dict[str, list[Block]], outcome: Outcome) -> dict[str, Stat]:
+    runs = p.runs[threads]
+    table = Table(
+        f"{threads} concurrent thread{'s' if threads > 1 else ''}, {runs} runs.wait each per block, "
+        f"{p.rounds} block{'s' if p.rounds > 1 else ''} per server (warm-up excluded)",
+        ["server", "runs/s", "p25–p75", "p50 ms", "p99 ms", "p99 ÷ p50", "runs", "ours ÷ this, s/run"],
+    )
+    rates: dict[str, tuple[Stat, list[float]]] = {}
+    for name, found in blocks.items():
+        if found:
+            rates[name] = (Stat.of([b.per_second for b in found]), [x for b in found for x in b.latencies])
+    mine = rates[_baseline(rates)][0].median if rates else None
+    for name, (rate, latencies) in rates.items():
+        p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+        spread = "-" if rate.n == 1 else f"{rate.p25:.1f}–{rate.p75:.1f}"
+        table.add(
+            name,
+            f"{rate.median:.1f}",
+            spread,
+            f"{p50 * 1000:.0f}",
+            f"{p99 * 1000:.0f}",
+            f"{p99 / p50:.2f}x",
+            len(latencies),
+            times(ratio(rate.median, mine)),
+        )
+        lat = Stat.of(latencies)
+        extra = {"threads": threads, "p50_s": p50, "p99_s": p99, "latency": lat.to_json()}
+        outcome.measures.append(Measure(f"{threads} threads", name, "runs/s", rate, extra=extra))
+    outcome.tables.append(table)
+    return {name: rate for name, (rate, _) in rates.items()}
+
+
+def memory_table(server: HttpServer, p: Plan, outcome: Outcome) -> None:
+    """Our service's resident set after each quarter of ``memory_runs`` runs on fresh threads."""
+    start = server.rss()
+    if start is None:
+        outcome.skip("service memory", "needs /proc to read a live process's resident set")
+        return
+    marks: list[tuple[int, int, int]] = []
+    per_block = p.memory_threads * (p.memory_runs_per_thread + 1)  # each thread's warm-up run counts too
+    served = 0
+    for _ in range(4):
+        for _ in range(max(1, round(p.memory_runs / 4 / per_block))):
+            served += block(server.url, p.memory_threads, p.memory_runs_per_thread).runs + p.memory_threads
+        marks.append((served, server.rss() or 0, server.peak() or 0))
+    table = Table(
+        f"{server.name}: resident set after N runs ({p.memory_threads} concurrent threads, a new thread every "
+        f"{p.memory_runs_per_thread + 1} runs; after the load above)",
+        ["runs", "RSS MiB", "peak MiB", "÷ after 1/4"],
+    )
+    table.add(0, f"{start / 2**20:.1f}", "-", "-")
+    first = marks[0][1]
+    for runs, rss, peak in marks:
+        table.add(runs, f"{rss / 2**20:.1f}", f"{peak / 2**20:.1f}", f"{rss / first:.3f}x")
+        stat = Stat.of([rss / 2**20])
+        outcome.measures.append(Measure(f"memory after {runs} runs", server.name, "MiB", stat, extra={"runs": runs}))
+    outcome.tables.append(table)
+    outcome.targets.append(
+        Target(
+            f"{server.name}: RSS after {marks[-1][0]} runs ÷ after {marks[0][0]} (flat)",
+            marks[-1][1] / first,
+            FLAT_LIMIT,
+        )
+    )
+
+
+def servers_table(running: dict[str, HttpServer], ready: dict[str, float], outcome: Outcome) -> None:
+    table = Table(
+        "the servers: start-up (all at once) and resident set after the load", ["server", "ready s", "RSS MiB"]
+    )
+    for name, server in running.items():
+        rss = server.rss()
+        table.add(name, f"{ready.get(name, 0):.1f}", "-" if rss is None else f"{rss / 2**20:.0f}")
+    outcome.tables.append(table)
+
+
+def targets(
+    p: Plan, rates: dict[int, dict[str, Stat]], blocks: dict[int, dict[str, list[Block]]], outcome: Outcome
+) -> None:
+    if not p.anchors:
+        outcome.targets.append(Target("best anchor runs/s ÷ ours", None, 1.0, note="anchors not run with --quick"))
+    for shape in OURS:
+        for threads in p.threads if p.anchors else ():
+            found = rates.get(threads, {})
+            if shape not in found:
+                continue
+            present = {n: s.median for n, s in found.items() if n in ANCHORS}
+            best = max(present, key=present.__getitem__) if present else None
+            name = f"best anchor runs/s ÷ {shape}, {threads} thread{'s' if threads > 1 else ''}"
+            value = ratio(present[best], found[shape].median) if best else None
+            note = f"{best}" if best else "no anchor measured"
+            outcome.targets.append(Target(name, value, 1.0, note=note))
+        last = blocks.get(p.threads[-1], {}).get(shape)
+        if last:
+            latencies = [x for b in last for x in b.latencies]
+            tail = percentile(latencies, 99) / percentile(latencies, 50)
+            outcome.targets.append(Target(f"{shape}: p99 ÷ p50 at {p.threads[-1]} threads", tail, TAIL_LIMIT))
 
 
 def run(quick: bool, workdir: Path, outcome: Outcome) -> None:
-    outcome.skips.append("service: not built yet")
+    p = plan(quick)
+    with contextlib.ExitStack() as stack:
+        found = servers(p, workdir, stack, outcome)
+        running: dict[str, HttpServer] = {}
+        for name, server in found.items():
+            stack.callback(server.stop)
+            running[name] = server
+        ready = _start(running, outcome)
+        blocks = measure(p, running, outcome)
+        rates = {threads: load_table(threads, p, found_blocks, outcome) for threads, found_blocks in blocks.items()}
+        servers_table(running, ready, outcome)
+        targets(p, rates, blocks, outcome)
+        memory_table(running.get(OURS_PG) or running[OURS_SQLITE], p, outcome)
 
 
-__all__ = ["run"]
+def _start(running: dict[str, HttpServer], outcome: Outcome) -> dict[str, float]:
+    """Start every server at once; an anchor that does not start is a skip line (ours is a crash)."""
+    for server in running.values():
+        server.start()
+    began = time.monotonic()
+    ready: dict[str, float] = {}
+    for name, server in list(running.items()):
+        try:
+            server.wait_ready(max(30.0, 180 - (time.monotonic() - began)))
+            ready[name] = time.monotonic() - began
+        except ServerFailed as err:
+            if name in OURS:
+                raise
+            outcome.skip(name, f"did not start: {err}")
+            running.pop(name)
+    return ready
+
+
+__all__ = ["plan", "run"]
