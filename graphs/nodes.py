@@ -103,14 +103,18 @@ class AgentNodes(ToolSteps):
     """Node functions bound to one :class:`NodeConfig`."""
 
     def __init__(self, cfg: NodeConfig) -> None:
-        from graphs.llm import provider_errors
-
         self.cfg = cfg
         self.usage_cache = UsageCache()
-        self.errors = provider_errors()
         self.bound_model = self._bind(cfg.model)
         self.bound_fallback = self._bind(cfg.fallback) if cfg.fallback is not None else None
         self._variants: dict[tuple[int, bool], tuple[Any, Any]] = {}  # (model, think) -> (model, bound)
+
+    @property
+    def errors(self) -> tuple[type[BaseException], ...]:
+        """What the model's provider raises on failure (read where a failure is caught)."""
+        from graphs.providers import provider_errors
+
+        return provider_errors()
 
     def _bind(self, model: BaseChatModel) -> Any:
         return model.bind_tools(list(self.cfg.tools.values())) if self.cfg.tools else model

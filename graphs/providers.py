@@ -277,20 +277,19 @@ def provider_errors() -> tuple[type[BaseException], ...]:
     """What a model provider raises when a call fails (network, HTTP status, a malformed reply).
 
     Anything else a model raises is a bug, and is left to surface.
+
+    The SDKs' own errors count only once their SDK is loaded: a client that never
+    imported it cannot raise them, and an offline run never pays for importing it.
+    Asked where a failure is caught (an ``except`` clause reads it only then), so a
+    client that loads its SDK on its first call is covered too.
     """
+    import sys
+
     errors: list[type[BaseException]] = [ConnectionError, TimeoutError, ValueError]
-    try:
-        import openai
-
+    if (openai := sys.modules.get("openai")) is not None and hasattr(openai, "OpenAIError"):
         errors.append(openai.OpenAIError)
-    except ImportError:  # pragma: no cover - langchain-openai requires it
-        pass
-    try:
-        import httpx
-
+    if (httpx := sys.modules.get("httpx")) is not None and hasattr(httpx, "HTTPError"):
         errors.append(httpx.HTTPError)
-    except ImportError:  # pragma: no cover
-        pass
     from langchain_core.exceptions import LangChainException
 
     errors.append(LangChainException)

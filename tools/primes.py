@@ -2,7 +2,9 @@
 
 Primality uses :func:`sympy.isprime` (Baillie-PSW: deterministic below 2**64,
 no known counterexample above, and correct on Carmichael numbers and strong
-pseudoprimes that fool a plain Fermat or Miller-Rabin test).  Factoring a
+pseudoprimes that fool a plain Fermat or Miller-Rabin test); below 3.2 * 10**23
+a Miller-Rabin test to twelve fixed bases, which is a proof there, answers
+without importing sympy (:mod:`tools.prime_small`).  Factoring a
 large semiprime can take forever, so factorisation and the next/previous prime
 of large numbers run in the killable :mod:`tools.sandbox` under a time budget;
 running out of it is an answer ("factorisation incomplete"), not an error.
@@ -192,7 +194,19 @@ class PrimeResult(BaseModel):
 
 
 def _sympy(name: str, n: int) -> Any:
-    """``sympy.<name>(n)`` as plain Python values; module-level so a sandbox worker can run it."""
+    """``sympy.<name>(n)`` as plain Python values; module-level so a sandbox worker can run it.
+
+    Primality and neighbouring primes of numbers below the exact bound of
+    :mod:`tools.prime_small` are answered there, without importing sympy.
+    """
+    from tools import prime_small
+
+    if name == "isprime" and n < prime_small.EXACT_BELOW:
+        return prime_small.is_prime(n)
+    if name == "nextprime" and n < prime_small.NEIGHBOURS_BELOW:
+        return prime_small.next_prime(n)
+    if name == "prevprime" and 3 <= n < prime_small.NEIGHBOURS_BELOW:
+        return prime_small.prev_prime(n)
     import sympy
 
     value = getattr(sympy, name)(n)
