@@ -194,6 +194,7 @@ class ToolSpec(Generic[In, Out]):
                 raise ToolException(json.dumps(err.to_dict(), ensure_ascii=False)) from None
             return json.dumps(data, ensure_ascii=False), data
 
+        invoke.__annotations__ = {}  # LangChain evaluates a tool function's type hints (strings here) at every call
         return StructuredTool.from_function(
             func=invoke,
             name=self.name,

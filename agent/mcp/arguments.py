@@ -28,6 +28,7 @@ CHECK_SECONDS = 1.0  # the whole check, wall clock
 PATTERN_SECONDS = 0.2  # one regular expression (the regex module counts CPU time: twice that on a loaded machine)
 MAX_ARGUMENT_DEPTH = 64
 MAX_ERRORS = 5
+QUICK_SECONDS = 0.002  # a check this short runs on the caller's event loop; a longer one goes to a thread
 _deadline: contextvars.ContextVar[float] = contextvars.ContextVar("mcp_argument_deadline", default=float("inf"))
 
 
@@ -53,15 +54,31 @@ class ArgumentChecker:
             vetted.schema, registry=Registry(retrieve=refuse), format_checker=None
         )
 
+    def quick(self, arguments: Any) -> tuple[bool, str | None]:
+        """``(True, check(arguments))`` when the check finishes within :data:`QUICK_SECONDS`, else ``(False, None)``.
+
+        Most checks take microseconds; an async caller runs them on its own loop
+        this way and hands only the rare slow one (a long pattern, a $ref lattice) to a thread.
+        """
+        try:
+            return True, self._check(arguments, QUICK_SECONDS, quick=True)
+        except _Overrun:
+            return False, None
+
     def check(self, arguments: Any) -> str | None:
         """None when the arguments pass, else what is wrong (one line)."""
+        return self._check(arguments, self.seconds)
+
+    def _check(self, arguments: Any, seconds: float, quick: bool = False) -> str | None:
         if (depth := _depth(arguments)) > MAX_ARGUMENT_DEPTH:
             return f"the arguments are nested {depth} levels deep (limit {MAX_ARGUMENT_DEPTH})"
-        token = _deadline.set(time.monotonic() + self.seconds)
+        token = _deadline.set(time.monotonic() + seconds)
         try:
             errors = list(itertools.islice(self._validator.iter_errors(arguments), MAX_ERRORS))
         except _Overrun as over:
-            why = over.what if over.pattern else f"the check passed its {self.seconds:g} s limit at {over.what}"
+            if quick:
+                raise
+            why = over.what if over.pattern else f"the check passed its {seconds:g} s limit at {over.what}"
             return f"the arguments could not be checked in time ({why}); nothing was sent"
         except RecursionError:
             return "the arguments are nested too deeply to check"

@@ -102,10 +102,14 @@ def to_langchain(toolbox: MCPToolbox, server: str, listed: ListedTool, name: str
             return render(toolbox.call(server, tool.name, arguments))
 
     async def acall(**arguments: Any) -> tuple[str, Any]:
-        refuse(await asyncio.to_thread(listed.checker.check, arguments))  # bounded, but not the loop's time
+        decided, problem = listed.checker.quick(arguments)  # microseconds, usually: a thread hop costs more
+        if not decided:  # a slow check (a long pattern, a $ref lattice): bounded (1 s), but not the loop's time
+            problem = await asyncio.to_thread(listed.checker.check, arguments)
+        refuse(problem)
         with tool_errors():
             return render(await toolbox.acall(server, tool.name, arguments))
 
+    call.__annotations__ = acall.__annotations__ = {}  # LangChain reads a tool function's type hints at every call
     timeout = toolbox.servers[server].timeout or toolbox.call_timeout
     return StructuredTool(
         name=name,
