@@ -173,16 +173,25 @@ class ContextStrategy:
         comes first; what changes at every step (``tail``: the plan's statuses) comes last, as a
         system note after the conversation (:func:`tail_note`), never as a user message.
         """
-        from langchain_core.messages import SystemMessage
 
         rounds = self.select(split_rounds(state.get("messages", [])[state.get("summary_upto", 0) :]))
         kept = {r[0].id for r in rounds if r and r[0].type == "human" and r[0].id}
-        system: SystemMessage = SystemMessage("\n\n".join([*system_parts, *self.system_notes(state, config, kept)]))
+        system = self._system_message("\n\n".join([*system_parts, *self.system_notes(state, config, kept)]))
         tail = [*tail, *self.tail_notes(state, config, kept)]
         notes = [tail_note(tail)] if tail else []
         if self.fits:
             rounds = fit_rounds(rounds, self.budget, count_tokens([system, *notes]))
         return [system, *close_open_calls(flatten(rounds)), *notes]
+
+    def _system_message(self, text: str) -> SystemMessage:
+        """The head of the prompt, the same object while its text is unchanged (token estimates reuse
+        the count of a prompt's unchanged beginning: graphs.estimate)."""
+        from langchain_core.messages import SystemMessage
+
+        last = getattr(self, "_system", None)
+        if last is None or last.content != text:
+            last = self._system = SystemMessage(text)
+        return last
 
     def tail_notes(self, state: AgentState, config: RunnableConfig, kept: set[str]) -> list[str]:
         """What this strategy adds that changes from turn to turn: after the conversation, not in the head."""

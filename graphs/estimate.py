@@ -11,19 +11,23 @@ tool calls, dropped when it is collected).
 
 from __future__ import annotations
 
+import itertools
+import operator
 import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
 _KEPT: dict[int, tuple[weakref.ref[Any], Any, Any, Any, int]] = {}  # id -> (ref, content, tool_calls, name, tokens)
 _LIMIT = 100_000  # entries at most (each is small; the messages are only weakly held)
-_lock = threading.Lock()
+_lock = threading.RLock()
 
 
 def _forget(key: int) -> None:
-    with _lock:
-        _KEPT.pop(key, None)
+    # A weakref callback: it may run inside any allocation, even one made while ``_lock`` is held (a
+    # collected prompt list freeing its messages), so it takes no lock; one dict pop is atomic.
+    _KEPT.pop(key, None)
 
 
 def message_tokens(message: Any) -> int:
@@ -51,9 +55,51 @@ def message_tokens(message: Any) -> int:
     return tokens
 
 
+_PREFIXES: OrderedDict[int, tuple[list[Any], int, int]] = OrderedDict()  # id(last message) -> (list, length, total)
+_PREFIXES_KEPT = 64  # recent prompts (their lists are held, so the ids in them stay their own)
+_TAIL_KEPT = 4  # prefixes kept per prompt: a prompt's last messages (notes) change from call to call
+_WALK = 64  # messages looked back for a counted prefix
+
+
 def estimate_tokens(messages: Iterable[Any]) -> int:
-    """``count_tokens_approximately(messages)`` (its defaults), from each message's kept count."""
-    return sum(message_tokens(m) for m in messages)
+    """``count_tokens_approximately(messages)`` (its defaults), from each message's kept count.
+
+    A prompt is the last one plus a few messages, so the sum of the longest prefix
+    counted before (the very same message objects, in order) is reused and only
+    the rest is counted.  Messages are taken as unchanged once in a thread's state.
+    """
+    items = list(messages)  # held by the cache: a copy, so the caller's later changes to it do not matter
+    total, start = _counted_prefix(items)
+    tail = [message_tokens(m) for m in items[start:]]
+    total += sum(tail)
+    if items:
+        with _lock:
+            running = total
+            for back in range(min(_TAIL_KEPT, len(tail))):
+                end = len(items) - back
+                _PREFIXES[id(items[end - 1])] = (items, end, running)
+                _PREFIXES.move_to_end(id(items[end - 1]))
+                running -= tail[-1 - back]
+            while len(_PREFIXES) > _PREFIXES_KEPT:
+                _PREFIXES.popitem(last=False)
+    return total
+
+
+def _counted_prefix(items: list[Any]) -> tuple[int, int]:
+    """(tokens, length) of the longest prefix of ``items`` counted before; (0, 0) when none was."""
+    with _lock:
+        for end in range(len(items), max(0, len(items) - _WALK), -1):
+            hit = _PREFIXES.get(id(items[end - 1]))
+            if hit is None:
+                continue
+            earlier, length, total = hit
+            if (
+                length == end
+                and earlier[end - 1] is items[end - 1]
+                and all(map(operator.is_, itertools.islice(earlier, end), items))
+            ):
+                return total, end
+    return 0, 0
 
 
 __all__ = ["estimate_tokens", "message_tokens"]

@@ -52,3 +52,19 @@ def test_a_collected_message_leaves_no_entry():
 def test_plain_values_are_counted_without_being_kept():
     plain = ["hello there", ("user", "hi")]
     assert estimate_tokens(plain) == count_tokens_approximately(plain)
+
+
+def test_a_growing_prompt_is_counted_from_its_counted_beginning():
+    head = SystemMessage("You are terse.")
+    history: list = [HumanMessage("go")]
+    for turn in range(30):
+        prompt = [head, *history, SystemMessage(f"plan note {turn}")]  # a new note each call, as the graph does
+        assert estimate_tokens(prompt) == count_tokens_approximately(prompt)
+        history = [*history, AIMessage(f"step {turn} " * (turn % 5)), HumanMessage("more " * turn)]
+
+
+def test_a_list_changed_after_counting_is_not_mistaken_for_the_counted_one():
+    messages = [HumanMessage("a"), AIMessage("b" * 50)]
+    assert estimate_tokens(messages) == count_tokens_approximately(messages)
+    messages[0] = HumanMessage("a much longer first message " * 20)  # same last message, same length
+    assert estimate_tokens(messages) == count_tokens_approximately(messages)
