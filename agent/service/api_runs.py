@@ -23,6 +23,7 @@ from agent.service.streaming import MODES
 from agent.service.validation import body_of, one_of, positive
 
 STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
+WATCH_SECONDS = 1.0  # a waiter looks again whether its run went to another replica
 KWARGS = (
     "input",
     "command",
@@ -61,37 +62,34 @@ async def create_run(service: Service, thread_id: str | None, body: dict[str, An
         one_of(body["durability"], ("sync", "async", "exit"), "durability")
     kwargs = {k: body[k] for k in KWARGS if body.get(k) is not None}
     kwargs["stream_mode"] = _modes(body.get("stream_mode"))
-    temporary = thread_id is None
-    if temporary:
-        thread_id = str(uuid.uuid4())
-        await asyncio.to_thread(service.records.create_thread, thread_id, {"temporary": True})
-    elif await asyncio.to_thread(service.records.thread, thread_id) is None:
-        if one_of(body.get("if_not_exists") or "reject", ("reject", "create"), "if_not_exists") == "reject":
-            raise ApiError(404, f"thread {thread_id} not found (pass if_not_exists='create' to create it)")
-        await asyncio.to_thread(service.records.create_thread, thread_id, {})
-    active = await asyncio.to_thread(service.records.active_runs, thread_id)
-    if active and strategy == "reject":
-        raise ApiError(409, f"thread {thread_id} is busy with run {active[0]['run_id']} (multitask_strategy=reject)")
-    if active and strategy in ("interrupt", "rollback"):
-        for run in active:
+    if_not_exists = "create"
+    if thread_id is not None:
+        if_not_exists = one_of(body.get("if_not_exists") or "reject", ("reject", "create"), "if_not_exists")
+    new = {
+        "run_id": str(uuid.uuid4()),
+        "thread_id": thread_id or str(uuid.uuid4()),
+        "assistant_id": assistant.assistant_id,
+        "metadata": body.get("metadata") or {},
+        "multitask_strategy": strategy,
+        "kwargs": kwargs,
+        "temporary": thread_id is None,
+    }
+    outcome, found = await asyncio.to_thread(
+        service.records.submit, new, if_not_exists=if_not_exists, strategy=strategy
+    )
+    if outcome == "missing":
+        raise ApiError(404, f"thread {thread_id} not found (pass if_not_exists='create' to create it)")
+    if outcome == "busy":
+        if strategy == "reject":
+            raise ApiError(409, f"thread {thread_id} is busy with run {found[0]['run_id']} (multitask_strategy=reject)")
+        for run in found:  # interrupt or rollback: stop them, then queue the new run behind what is left
             await asyncio.to_thread(service.records.request_cancel, run["run_id"], strategy, "multitask_strategy")
             await service.nudge_cancel(run["run_id"])
-    run = await asyncio.to_thread(
-        service.records.create_run,
-        {
-            "run_id": str(uuid.uuid4()),
-            "thread_id": thread_id,
-            "assistant_id": assistant.assistant_id,
-            "metadata": body.get("metadata") or {},
-            "multitask_strategy": strategy,
-            "kwargs": kwargs,
-            "temporary": temporary,
-        },
-    )
-    if not temporary:
-        await asyncio.to_thread(service.records.update_thread, thread_id, status="busy")
+        outcome, found = await asyncio.to_thread(
+            service.records.submit, new, if_not_exists=if_not_exists, strategy="enqueue"
+        )
     await service.nudge_wake()
-    return run
+    return found
 
 
 async def events_of(
@@ -119,9 +117,34 @@ async def events_of(
             return
 
 
-async def result_of(service: Service, run: dict[str, Any]) -> Any:
-    """What ``/wait`` and ``/join`` return: the final values (with ``__interrupt__``), or ``__error__``."""
-    async for _, event, data in service.events.follow(run["run_id"], 0):
+async def result_of(service: Service, run: dict[str, Any], fresh: bool = False) -> Any:
+    """What ``/wait`` and ``/join`` return: the final values (with ``__interrupt__``), or ``__error__``.
+
+    A run executed by this replica hands its result over in the process; one that ended before,
+    or runs on another replica, is read from the event log (its ``__result__``).  ``fresh``: the
+    run was just created here (no need to look it up before waiting).
+    """
+    from agent.service.executor import FOLLOW
+    from agent.service.records import ACTIVE
+
+    executor, run_id = service.executor, run["run_id"]
+    watched = executor.watch(run_id)
+    try:
+        look = not fresh
+        while not watched.done():
+            if look and run_id not in executor.running:
+                now = await asyncio.to_thread(service.records.run, run_id)
+                elsewhere = now is not None and now["status"] == "running" and now["worker"] != executor.worker
+                if now is None or now["status"] not in ACTIVE or elsewhere:
+                    break
+            look = True
+            await asyncio.wait({watched}, timeout=WATCH_SECONDS)
+        found = watched.result() if watched.done() else FOLLOW
+    finally:
+        executor.unwatch(run_id, watched)
+    if found != FOLLOW:
+        return found
+    async for _, event, data in service.events.follow(run_id, 0):
         if event == "__result__":
             return loads(data)
     state = await service.any_graph().aget_state({"configurable": {"thread_id": run["thread_id"]}})
@@ -149,7 +172,7 @@ def routes(service: Service) -> dict[tuple[str, str], Any]:
     async def wait(request: Request) -> Response:
         """Start a run and answer with its final values when it ends."""
         run = await create_run(service, request.path_params.get("thread_id"), await body_of(request, service))
-        result = await result_of(service, run)
+        result = await result_of(service, run, fresh=True)
         return JSONResponse(result, headers={"Location": _where(run) + "/join", "Content-Location": _where(run)})
 
     async def listing(request: Request) -> Response:

@@ -88,6 +88,20 @@ class MemoryEvents:
         self.runs.clear()
 
 
+# One round trip per event: number it (internal events take the current number), add it, and set both
+# keys to expire with the run's first event and again with its last.
+_APPEND = """
+local n
+if ARGV[3] == '1' then n = tonumber(redis.call('GET', KEYS[2]) or '0') else n = redis.call('INCR', KEYS[2]) end
+redis.call('XADD', KEYS[1], '*', 'n', n, 'e', ARGV[1], 'd', ARGV[2])
+if ARGV[4] == '1' or n == 1 then
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
+  redis.call('EXPIRE', KEYS[2], ARGV[5])
+end
+return n
+"""
+
+
 class RedisEvents:
     """Redis Streams: ``agent:run:<id>:events``; the entry's ``n`` field is the event number."""
 
@@ -95,6 +109,7 @@ class RedisEvents:
         import redis.asyncio as redis
 
         self.redis = redis.from_url(url)
+        self._append = self.redis.register_script(_APPEND)
 
     @staticmethod
     def key(run_id: str) -> str:
@@ -103,12 +118,8 @@ class RedisEvents:
     async def append(self, run_id: str, event: str, data: Any) -> int:
         body = data if isinstance(data, bytes) else dumps(data)
         key = self.key(run_id)
-        number = int(await self.redis.get(key + ":n") or 0) if internal(event) else await self.redis.incr(key + ":n")
-        await self.redis.xadd(key, {"n": number, "e": event, "d": body})
-        if event in TERMINAL or number == 1:
-            await self.redis.expire(key, KEEP_SECONDS)
-            await self.redis.expire(key + ":n", KEEP_SECONDS)
-        return int(number)
+        flags = ("1" if internal(event) else "0", "1" if event in TERMINAL else "0", str(KEEP_SECONDS))
+        return int(await self._append(keys=[key, key + ":n"], args=[event, body, *flags]))
 
     async def follow(self, run_id: str, after: int = 0) -> AsyncIterator[Event]:
         key, cursor = self.key(run_id), "0-0"

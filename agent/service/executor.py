@@ -13,6 +13,7 @@ checkpoint: its input is not sent twice.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -26,6 +27,8 @@ from agent.service.streaming import Converter, graph_modes
 
 log = logging.getLogger(__name__)
 STATUS_ON_CANCEL = {"interrupt": "interrupted", "rollback": "interrupted"}
+FOLLOW = "follow the event log"  # a watcher's answer when this replica cannot give the result itself
+ENDED_KEPT = 1024  # runs remembered as ended here, for watchers that come just after the end
 
 
 def _report(task: asyncio.Task[None]) -> None:
@@ -46,7 +49,11 @@ class Executor:
         self.wakeup = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self.poll = 0.5
-        self.nudged: set[str] = set()  # runs a cancel request was signalled for: check them now
+        self.saturated = False  # the last claim filled every slot: a run ending should claim the next at once
+        self.watchers: dict[str, list[asyncio.Future[Any]]] = {}  # run id -> who waits for its result here
+        self.ended: collections.deque[str] = collections.deque()
+        self.ended_set: set[str] = set()
+        self.nudged: dict[str, asyncio.Event] = {}  # a running run's "look at your record now" (a cancel request)
 
     # --- the claim loop -------------------------------------------------------------
     def start(self) -> None:
@@ -68,24 +75,56 @@ class Executor:
 
     def nudge_cancel(self, run_id: str) -> None:
         """Another replica asked to stop a run: if it is ours, look at its record now, not at the next renewal."""
-        if run_id in self.running:
-            self.nudged.add(run_id)
+        if run_id in self.nudged:
+            self.nudged[run_id].set()
+
+    # --- results, handed to waiters in this process ------------------------------------
+    def watch(self, run_id: str) -> asyncio.Future[Any]:
+        """A future for the run's result, set when it ends here; :data:`FOLLOW` when it ended before
+        (or stopped here to go on elsewhere): the event log has the answer then."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if run_id in self.ended_set:
+            future.set_result(FOLLOW)
+        else:
+            self.watchers.setdefault(run_id, []).append(future)
+        return future
+
+    def unwatch(self, run_id: str, future: asyncio.Future[Any]) -> None:
+        waiting = self.watchers.get(run_id, [])
+        if future in waiting:
+            waiting.remove(future)
+        if not waiting:
+            self.watchers.pop(run_id, None)
+
+    def _tell(self, run_id: str, result: Any) -> None:
+        for future in self.watchers.pop(run_id, []):
+            if not future.done():
+                future.set_result(result)
+        if result is FOLLOW:
+            return
+        self.ended.append(run_id)
+        self.ended_set.add(run_id)
+        if len(self.ended) > ENDED_KEPT:
+            self.ended_set.discard(self.ended.popleft())
 
     async def _loop(self) -> None:
         while True:
+            self.wakeup.clear()  # before claiming: a run created meanwhile wakes the next round at once
             try:
-                while len(self.running) < self.max_runs:
-                    run = await asyncio.to_thread(self.records.claim, self.worker, self.lease)
-                    if run is None:
+                while (room := self.max_runs - len(self.running)) > 0:
+                    claimed = await asyncio.to_thread(self.records.claim, self.worker, self.lease, room)
+                    for run in claimed:
+                        self.nudged[run["run_id"]] = asyncio.Event()
+                        task = asyncio.create_task(self._execute(run), name=f"run-{run['run_id']}")
+                        task.add_done_callback(_report)
+                        self.running[run["run_id"]] = task
+                    self.saturated = len(claimed) == room  # runs may be waiting for a free slot
+                    if not self.saturated:  # nothing more is runnable now
                         break
-                    task = asyncio.create_task(self._execute(run), name=f"run-{run['run_id']}")
-                    task.add_done_callback(_report)
-                    self.running[run["run_id"]] = task
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database hiccup must not stop the replica from serving
                 log.exception("claiming runs failed; retrying")
-            self.wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), self.poll)
 
@@ -95,11 +134,9 @@ class Executor:
         task = asyncio.current_task()
         keeper = asyncio.create_task(self._keep(run_id, task))
         status, error = "success", None
-        start_checkpoint: str | None = None
         try:
             graph = self.graphs[run["assistant_id"]]
             config = self._config(run)
-            start_checkpoint = await self._head(graph, config)
             await self.events.append(run_id, "metadata", {"run_id": run_id, "attempt": run["attempt"]})
             await self._stream(graph, run, config)
         except asyncio.CancelledError:
@@ -107,11 +144,13 @@ class Executor:
             if why in ("lost", "shutdown"):  # not ours to finish: another replica resumes it
                 keeper.cancel()
                 self.running.pop(run_id, None)
+                self.nudged.pop(run_id, None)
+                self._tell(run_id, FOLLOW)
                 return
             status = STATUS_ON_CANCEL[why]
             if why == "rollback":
                 try:
-                    await self._rollback(run, start_checkpoint)
+                    await self._rollback(run)
                 except Exception as err:  # the run stops anyway; what could not be undone is said
                     log.error("rolling back run %s failed", run_id, exc_info=True)
                     status, error = "error", {"error": type(err).__name__, "message": f"rollback failed: {err}"}
@@ -122,28 +161,24 @@ class Executor:
             await self.events.append(run_id, "error", error)
         finally:
             keeper.cancel()
+        waiting = False
         try:  # records first: a client woken by the last events must find the run and thread settled
-            result = await self._result(run, error)
-            if self.stopping.get(run_id) != "rollback":
-                await asyncio.to_thread(self.records.finish, run_id, self.worker, status)
-            await self._settle_thread(thread_id, run, error)
+            state = None
+            if error is None:  # one read of the thread, for the answer and the thread's status
+                state = await self.graphs[run["assistant_id"]].aget_state({"configurable": {"thread_id": thread_id}})
+            result = _result(state, error)
+            removed = self.stopping.get(run_id) == "rollback"
+            waiting = await self._settle(run, None if removed else status, state, error)
             await self.events.append(run_id, "__result__", result)
             await self.events.append(run_id, "end", None)
+            self._tell(run_id, result)
         finally:
+            self._tell(run_id, FOLLOW)  # if the result could not be told (the ending failed), the log says
             self.running.pop(run_id, None)
             self.stopping.pop(run_id, None)
-
-    async def _result(self, run: dict[str, Any], error: dict[str, Any] | None) -> Any:
-        """What ``/wait`` and ``/join`` answer: the final values, with ``__interrupt__`` when paused."""
-        if error is not None:
-            return {"__error__": error}
-        from agent.service.serde import plain
-
-        state = await self.graphs[run["assistant_id"]].aget_state({"configurable": {"thread_id": run["thread_id"]}})
-        values = plain(state.values) or {}
-        if state.interrupts:
-            values["__interrupt__"] = plain(list(state.interrupts))
-        return values
+            self.nudged.pop(run_id, None)
+            if waiting or self.saturated:  # the next run of this thread, or one waiting for a slot
+                self.wake()
 
     def _config(self, run: dict[str, Any]) -> dict[str, Any]:
         kwargs = run["kwargs"]
@@ -158,11 +193,6 @@ class Executor:
         if run["attempt"] == 1:
             config["run_id"] = uuid.UUID(run["run_id"])
         return config
-
-    @staticmethod
-    async def _head(graph: Any, config: dict[str, Any]) -> str | None:
-        state = await graph.aget_state({"configurable": {"thread_id": config["configurable"]["thread_id"]}})
-        return (state.config.get("configurable") or {}).get("checkpoint_id") if state and state.config else None
 
     async def _input(self, graph: Any, run: dict[str, Any], config: dict[str, Any]) -> Any:
         from langgraph.types import Command
@@ -210,12 +240,11 @@ class Executor:
     async def _keep(self, run_id: str, task: asyncio.Task[Any] | None) -> None:
         """Renew the lease; stop the task when a cancel is requested or the run is no longer ours."""
         interval = max(0.2, min(1.0, self.lease / 3))
+        nudged = self.nudged.get(run_id) or asyncio.Event()
         while True:
-            for _ in range(int(interval / 0.05)):  # a nudged cancel is looked at within 50 ms
-                if run_id in self.nudged:
-                    self.nudged.discard(run_id)
-                    break
-                await asyncio.sleep(0.05)
+            with contextlib.suppress(TimeoutError):  # a nudged cancel is looked at at once
+                await asyncio.wait_for(nudged.wait(), interval)
+            nudged.clear()
             try:
                 current = await asyncio.to_thread(self.records.renew, run_id, self.worker, self.lease)
             except Exception:  # the database is briefly away: keep running, the lease has slack
@@ -227,33 +256,70 @@ class Executor:
                 task.cancel()
                 return
 
-    async def _rollback(self, run: dict[str, Any], start_checkpoint: str | None) -> None:
+    async def _rollback(self, run: dict[str, Any]) -> None:
+        """Remove what the run wrote: every checkpoint after the one it started from, and its record."""
         from graphs.memory import delete_checkpoints_after
 
         graph = self.graphs[run["assistant_id"]]
-        await asyncio.to_thread(delete_checkpoints_after, graph.checkpointer, run["thread_id"], start_checkpoint)
+        wrote, start = await _start_of(graph.checkpointer, run)
+        if wrote:
+            await asyncio.to_thread(delete_checkpoints_after, graph.checkpointer, run["thread_id"], start)
         await asyncio.to_thread(self.records.delete_run, run["run_id"])
 
-    async def _settle_thread(self, thread_id: str, run: dict[str, Any], error: dict[str, Any] | None) -> None:
-        """The thread's status after a run: busy (more runs), error, interrupted, or idle; a stateless
-        run's thread is deleted (unless it asked ``on_completion: keep``)."""
+    async def _settle(self, run: dict[str, Any], status: str | None, state: Any, error: dict[str, Any] | None) -> bool:
+        """The run's status (``None``: it was rolled back and removed) and its thread's, in one transaction:
+        busy (more runs), error, interrupted, or idle; a stateless run's thread is deleted (unless it
+        asked ``on_completion: keep``)."""
+        thread_id = run["thread_id"]
         if run.get("temporary"):
+            if status is not None:
+                await asyncio.to_thread(self.records.finish, run["run_id"], self.worker, status)
             if run["kwargs"].get("on_completion", "delete") != "keep":
                 graph = self.graphs[run["assistant_id"]]
                 await asyncio.to_thread(graph.checkpointer.delete_thread, thread_id)
                 await asyncio.to_thread(self.records.delete_thread, thread_id)
-            return
-        active = await asyncio.to_thread(self.records.active_runs, thread_id)
-        if active:
-            status = "busy"
-        elif error is not None:
-            status = "error"
+            return False
+        if error is not None or state is None:
+            idle = "error"
         else:
-            state = await self.graphs[run["assistant_id"]].aget_state({"configurable": {"thread_id": thread_id}})
-            status = "interrupted" if state.interrupts or state.next else "idle"
-        await asyncio.to_thread(
-            self.records.update_thread, thread_id, status=status, error=None if error is None else str(error)
+            idle = "interrupted" if state.interrupts or state.next else "idle"
+        waiting = await asyncio.to_thread(
+            self.records.settle,
+            run["run_id"],
+            self.worker,
+            status,
+            thread_id,
+            idle,
+            None if error is None else str(error),
         )
+        return bool(waiting)
 
 
-__all__ = ["Executor"]
+def _result(state: Any, error: dict[str, Any] | None) -> Any:
+    """What ``/wait`` and ``/join`` answer: the final values, with ``__interrupt__`` when paused."""
+    if error is not None or state is None:
+        return {"__error__": error} if error is not None else {}
+    from agent.service.serde import plain
+
+    values = plain(state.values) or {}
+    if state.interrupts:
+        values["__interrupt__"] = plain(list(state.interrupts))
+    return values
+
+
+async def _start_of(saver: Any, run: dict[str, Any]) -> tuple[bool, str | None]:
+    """(whether the run wrote checkpoints, the checkpoint it started from: the parent of its first one).
+
+    Every checkpoint of a run carries its ``run_id`` in its metadata (the run's config puts it there).
+    """
+    config = {"configurable": {"thread_id": run["thread_id"], "checkpoint_ns": ""}}
+    first = None
+    async for item in saver.alist(config, filter={"run_id": run["run_id"]}):
+        first = item  # newest first: the last is the run's first
+    if first is None:
+        return False, None
+    parent = (first.parent_config or {}).get("configurable") or {}
+    return True, parent.get("checkpoint_id")
+
+
+__all__ = ["FOLLOW", "Executor"]

@@ -109,11 +109,15 @@ class Records:
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         with self._tx() as cur:
-            cur.execute(sql.replace("?", self.p), params)
-            if cur.description is None:
-                return []
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            return self._on(cur, sql, params)
+
+    def _on(self, cur: Any, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """One statement inside a transaction already open (several statements, one commit)."""
+        cur.execute(sql.replace("?", self.p), params)
+        if cur.description is None:
+            return []
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     # --- threads --------------------------------------------------------------------
     def create_thread(self, thread_id: str, metadata: dict[str, Any]) -> dict[str, Any] | None:
@@ -180,11 +184,60 @@ class Records:
         return [self._thread(r) for r in self._rows(sql, (*params, limit, offset))]
 
     # --- runs -----------------------------------------------------------------------
+    def submit(self, run: dict[str, Any], *, if_not_exists: str, strategy: str) -> tuple[str, Any]:
+        """Record a new run in one transaction, unless its thread says otherwise.
+
+        ``("created", run)``; ``("missing", None)`` when the thread does not exist and
+        ``if_not_exists`` is ``reject``; ``("busy", active runs)`` when the thread has
+        active runs and ``strategy`` is ``reject``, ``interrupt`` or ``rollback`` (nothing
+        recorded: the caller stops them first, then submits with ``enqueue``).  A run
+        without a thread of its own (``temporary``) gets a new one.
+        """
+        with self._tx() as cur:
+            thread_id = run["thread_id"]
+            if run.get("temporary"):
+                self._insert_thread(cur, thread_id, {"temporary": True})
+            elif not self._on(cur, "SELECT thread_id FROM agent_threads WHERE thread_id = ?", (thread_id,)):
+                if if_not_exists == "reject":
+                    return "missing", None
+                self._insert_thread(cur, thread_id, {})
+            elif strategy != "enqueue":
+                active = self._on(
+                    cur,
+                    f"SELECT {_RUN_COLUMNS} FROM agent_runs WHERE thread_id = ? AND status IN ('pending', 'running') "
+                    "ORDER BY seq",
+                    (thread_id,),
+                )
+                if active:
+                    return "busy", [self._run(r) for r in active]
+            created = self._insert_run(cur, run)
+            if not run.get("temporary"):
+                self._on(
+                    cur,
+                    "UPDATE agent_threads SET updated_at = ?, status = 'busy' WHERE thread_id = ?",
+                    (now(), thread_id),
+                )
+            return "created", created
+
+    def _insert_thread(self, cur: Any, thread_id: str, metadata: dict[str, Any]) -> None:
+        stamp = now()
+        self._on(
+            cur,
+            "INSERT INTO agent_threads (thread_id, created_at, updated_at, metadata) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (thread_id) DO NOTHING",
+            (thread_id, stamp, stamp, _json(metadata)),
+        )
+
     def create_run(self, run: dict[str, Any]) -> dict[str, Any]:
+        with self._tx() as cur:
+            return self._insert_run(cur, run)
+
+    def _insert_run(self, cur: Any, run: dict[str, Any]) -> dict[str, Any]:
         stamp = now()
         seq = "" if self.dialect == "postgres" else ", seq"
         seq_value = "" if self.dialect == "postgres" else ", (SELECT COALESCE(MAX(seq), 0) + 1 FROM agent_runs)"
-        rows = self._rows(
+        rows = self._on(
+            cur,
             "INSERT INTO agent_runs (run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, "
             f"multitask_strategy, kwargs, temporary{seq}) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?{seq_value}) "
             f"RETURNING {_RUN_COLUMNS}",
@@ -228,20 +281,24 @@ class Records:
         )
         return [self._run(r) for r in rows]
 
-    def claim(self, worker: str, lease: float) -> dict[str, Any] | None:
-        """The oldest runnable run, now ours for ``lease`` seconds; a dead worker's run counts as runnable."""
+    def claim(self, worker: str, lease: float, limit: int = 1) -> list[dict[str, Any]]:
+        """Up to ``limit`` runnable runs, oldest first, now ours for ``lease`` seconds (one statement).
+
+        A run is runnable when it is pending, or running on a dead worker (its lease expired), and no
+        earlier run of its thread is active: so a batch holds at most one run per thread.
+        """
         stamp = time.time()
         lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgres" else ""
         rows = self._rows(
             "UPDATE agent_runs SET status = 'running', worker = ?, lease_until = ?, attempt = attempt + 1, "
-            "updated_at = ? WHERE run_id = (SELECT r.run_id FROM agent_runs r "
+            "updated_at = ? WHERE run_id IN (SELECT r.run_id FROM agent_runs r "
             "WHERE (r.status = 'pending' OR (r.status = 'running' AND r.lease_until < ?)) "
             "AND NOT EXISTS (SELECT 1 FROM agent_runs e WHERE e.thread_id = r.thread_id "
             "AND e.status IN ('pending', 'running') AND e.seq < r.seq) "
-            f"ORDER BY r.seq LIMIT 1{lock}) RETURNING {_RUN_COLUMNS}",
-            (worker, stamp + lease, now(), stamp),
+            f"ORDER BY r.seq LIMIT ?{lock}) RETURNING {_RUN_COLUMNS}",
+            (worker, stamp + lease, now(), stamp, limit),
         )
-        return self._run(rows[0]) if rows else None
+        return sorted((self._run(r) for r in rows), key=lambda r: r["seq"])
 
     def renew(self, run_id: str, worker: str, lease: float) -> dict[str, Any] | None:
         """Extend our claim; the run (with any cancel request), or None when the claim is no longer ours."""
@@ -253,17 +310,38 @@ class Records:
         return self._run(rows[0]) if rows else None
 
     def finish(self, run_id: str, worker: str | None, status: str) -> bool:
+        with self._tx() as cur:
+            return self._finish(cur, run_id, worker, status)
+
+    def _finish(self, cur: Any, run_id: str, worker: str | None, status: str) -> bool:
         sql, params = (
             "UPDATE agent_runs SET status = ?, updated_at = ?, worker = NULL WHERE run_id = ?",
-            [
-                status,
-                now(),
-                run_id,
-            ],
+            [status, now(), run_id],
         )
         if worker is not None:
             sql, params = sql + " AND worker = ?", [*params, worker]
-        return bool(self._rows(sql + " RETURNING run_id", tuple(params)))
+        return bool(self._on(cur, sql + " RETURNING run_id", tuple(params)))
+
+    def settle(
+        self, run_id: str, worker: str, status: str | None, thread_id: str, idle: str, error: str | None
+    ) -> bool:
+        """A run ends, in one transaction: its status (unless ``None``: it was removed), and its thread's
+        (``busy`` while other runs wait, else ``idle``, which is the caller's: idle, interrupted or error).
+        True when other runs of the thread wait (the next may start now)."""
+        with self._tx() as cur:
+            if status is not None:
+                self._finish(cur, run_id, worker, status)
+            waiting = self._on(
+                cur,
+                "SELECT run_id FROM agent_runs WHERE thread_id = ? AND status IN ('pending', 'running') LIMIT 1",
+                (thread_id,),
+            )
+            self._on(
+                cur,
+                "UPDATE agent_threads SET updated_at = ?, status = ?, error = ? WHERE thread_id = ?",
+                (now(), "busy" if waiting else idle, error, thread_id),
+            )
+            return bool(waiting)
 
     def request_cancel(self, run_id: str, action: str, reason: str) -> dict[str, Any] | None:
         """Mark the run to stop; a pending one stops at once (a rolled-back one is deleted)."""

@@ -55,7 +55,7 @@ async def open_service(settings: Any, graphs: dict[str, Any] | None = None) -> A
     service.model_info = model_info(settings) if settings.service_graphs is None else {"custom": True}
     from agent.service.signals import Signals
 
-    service.signals = Signals(settings.redis_url)
+    service.signals = Signals(settings.redis_url, origin=executor.worker)
     service.signals.listen(executor.wake, executor.nudge_cancel)
     executor.start()
     try:

@@ -18,8 +18,12 @@ WAKE, CANCEL = "agent:runs:wake", "agent:runs:cancel"
 
 
 class Signals:
-    def __init__(self, redis_url: str | None) -> None:
+    """``origin`` names this replica: its own wake-ups come back to it on the channel and are ignored
+    (its executor was woken directly)."""
+
+    def __init__(self, redis_url: str | None, origin: str = "") -> None:
         self.redis: Any = None
+        self.origin = origin
         if redis_url:
             import redis.asyncio as redis
 
@@ -27,7 +31,7 @@ class Signals:
         self._task: asyncio.Task[None] | None = None
 
     async def wake(self) -> None:
-        await self._publish(WAKE, "")
+        await self._publish(WAKE, self.origin)
 
     async def cancel(self, run_id: str) -> None:
         await self._publish(CANCEL, run_id)
@@ -53,7 +57,8 @@ class Signals:
                         if message.get("type") != "message":
                             continue
                         if message["channel"].decode() == WAKE:
-                            on_wake()
+                            if not self.origin or message["data"].decode() != self.origin:
+                                on_wake()
                         else:
                             on_cancel(message["data"].decode())
             except asyncio.CancelledError:
