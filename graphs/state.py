@@ -8,12 +8,13 @@ thread's storage grows with the conversation instead of with its square
 
 from __future__ import annotations
 
+import operator
 import uuid
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, NotRequired
 
-from langchain_core.messages import AnyMessage
-from langchain_core.messages.utils import convert_to_messages
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, RemoveMessage, SystemMessage, ToolMessage
+from langchain_core.messages.utils import convert_to_messages, message_chunk_to_message
 from langgraph.channels import DeltaChannel, EphemeralValue
 from langgraph.graph.message import add_messages
 from pydantic import BaseModel, Field
@@ -25,20 +26,25 @@ SNAPSHOT_EVERY = 1000
 
 
 _IDS = uuid.UUID("6f1c2a52-3b7e-4e0a-9c41-0d6a8f5e2b17")
+_ID = operator.attrgetter("id")
+_WHOLE = frozenset({AIMessage, HumanMessage, SystemMessage, ToolMessage})  # exact types: no chunk, no subclass
 
 
 def _with_ids(messages: list[AnyMessage], batch: Any) -> list[Any]:
-    """The batch as messages, each with an id; a missing id is derived from where it lands.
+    """The batch as messages, each with an id (derived from where it lands when missing), chunks made whole.
 
     ``add_messages`` would give a random id, and a ``DeltaChannel`` replays the
     writes at every load: a message stored without an id would get a new one
     each time, and replacing or recalling it by id would silently fail.
     """
-    items = convert_to_messages(batch if isinstance(batch, list) else [batch])
-    return [
+    raw = batch if isinstance(batch, list) else [batch]
+    whole = all(type(m) in _WHOLE for m in raw)  # the usual batch: messages our nodes made, nothing to convert
+    items = raw if whole else convert_to_messages(raw)
+    with_ids = [
         m if m.id else m.model_copy(update={"id": str(uuid.uuid5(_IDS, f"{len(messages)}:{i}:{m.type}:{m.text}"))})
         for i, m in enumerate(items)
     ]
+    return with_ids if whole else [message_chunk_to_message(m) for m in with_ids]
 
 
 def fold_messages(messages: list[AnyMessage], batches: Sequence[Any]) -> list[AnyMessage]:
@@ -48,19 +54,16 @@ def fold_messages(messages: list[AnyMessage], batches: Sequence[Any]) -> list[An
     ``add_messages`` (a pass over the whole list) only runs for a batch that replaces
     or removes messages.  Replaying a thread of N messages stays O(N), not O(N * writes).
     """
-    from langchain_core.messages import RemoveMessage
-    from langchain_core.messages.utils import message_chunk_to_message
-
     out = list(messages)
-    seen = {m.id for m in out}
+    seen = set(map(_ID, out))
     for batch in batches:
-        items = [message_chunk_to_message(m) for m in _with_ids(out, batch)]
+        items = _with_ids(out, batch)
         if any(isinstance(m, RemoveMessage) or m.id in seen for m in items):
             out = add_messages(out, items)
-            seen = {m.id for m in out}
+            seen = set(map(_ID, out))
         else:
             out.extend(items)
-            seen.update(m.id for m in items)
+            seen.update(map(_ID, items))
     return out
 
 
