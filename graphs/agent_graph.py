@@ -8,11 +8,13 @@ parent's run.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 
+from graphs.compat import infer_as_node
 from graphs.run_lock import RunLock
 
 
@@ -26,12 +28,53 @@ def _thread_of(*configs: Any) -> str | None:
     return None
 
 
-class AgentGraph(CompiledStateGraph):
-    """A compiled state graph whose runs take their thread's :class:`RunLock`."""
+Route = Callable[[Any, dict[str, Any]], str]  # (state before, update) -> the next node
 
-    def __init__(self, *, run_lock: RunLock | None = None, **kwargs: Any) -> None:
+
+class AgentGraph(CompiledStateGraph):
+    """A compiled state graph whose runs take their thread's :class:`RunLock`.
+
+    The model and tools nodes route themselves (a ``Command``: see ``graphs.flow.node``).
+    A state update written as one of them (``update_state(config, values, as_node="model")``,
+    editing or forking a thread) is routed the same way, as a conditional edge would have
+    done: ``routes`` names, per node, the function that decides.
+    """
+
+    def __init__(
+        self, *, run_lock: RunLock | None = None, routes: dict[str, Route] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.run_lock = run_lock
+        self.routes = routes or {}
+
+    def bulk_update_state(self, config: Any, supersteps: Sequence[Sequence[Any]]) -> Any:
+        if not self._routable(supersteps):
+            return super().bulk_update_state(config, supersteps)
+        (update,) = supersteps[0]
+        node = update.as_node or infer_as_node(self, config)
+        if node not in self.routes:
+            return super().bulk_update_state(config, supersteps)
+        state = self.get_state(config).values
+        return super().bulk_update_state(config, [[_routed(update, node, state, self.routes[node])]])
+
+    async def abulk_update_state(self, config: Any, supersteps: Sequence[Sequence[Any]]) -> Any:
+        if not self._routable(supersteps):
+            return await super().abulk_update_state(config, supersteps)
+        (update,) = supersteps[0]
+        node = update.as_node or await asyncio.to_thread(infer_as_node, self, config)
+        if node not in self.routes:
+            return await super().abulk_update_state(config, supersteps)
+        state = (await self.aget_state(config)).values
+        return await super().abulk_update_state(config, [[_routed(update, node, state, self.routes[node])]])
+
+    def _routable(self, supersteps: Sequence[Sequence[Any]]) -> bool:
+        """One update of plain values (the form a person edits with); anything else goes to LangGraph as it is."""
+        return (
+            bool(self.routes)
+            and len(supersteps) == 1
+            and len(supersteps[0]) == 1
+            and (isinstance(supersteps[0][0].values, dict))
+        )
 
     def _locked_thread(self, config: Any) -> str | None:
         if self.run_lock is None or not self.checkpointer:
@@ -57,9 +100,17 @@ class AgentGraph(CompiledStateGraph):
                 yield chunk
 
 
-def with_run_lock(compiled: CompiledStateGraph, run_lock: RunLock | None) -> AgentGraph:
+def _routed(update: Any, node: str, state: Any, route: Route) -> Any:
+    from langgraph.types import Command, StateUpdate
+
+    return StateUpdate(Command(update=update.values, goto=route(state, update.values)), node, update.task_id)
+
+
+def with_run_lock(
+    compiled: CompiledStateGraph, run_lock: RunLock | None, routes: dict[str, Route] | None = None
+) -> AgentGraph:
     attrs = {k: v for k, v in compiled.__dict__.items() if k != "__orig_class__"}
-    return AgentGraph(run_lock=run_lock, **attrs)
+    return AgentGraph(run_lock=run_lock, routes=routes, **attrs)
 
 
 __all__ = ["AgentGraph", "with_run_lock"]

@@ -148,12 +148,14 @@ def build_agent(
         fallback=fallback,
         ledger=ledger_for(target),
     )
-    graph = wire(AgentNodes(cfg))
+    nodes = AgentNodes(cfg)
+    graph = wire(nodes)
     compiled = graph.compile(checkpointer=checkpointer or None, store=context.store or store, name=name)
     run_lock = RunLock(locks_for(target), wait=settings.thread_wait if thread_wait is None else thread_wait)
     # A backstop only: each loop passes model/validate/tools, and the bounds stop far earlier.
     backstop = 10 * (cfg.bounds.max_model_calls + cfg.bounds.max_validation_retries) + 50
-    return with_run_lock(compiled, run_lock).with_config(recursion_limit=backstop)
+    routes = {"model": nodes.after_model, "tools": nodes.after_tools}  # the nodes that route themselves (wire)
+    return with_run_lock(compiled, run_lock, routes).with_config(recursion_limit=backstop)
 
 
 __all__ = ["TOOLSET_GROUP", "as_langchain_tool", "build_agent", "default_tools"]

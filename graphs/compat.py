@@ -31,4 +31,17 @@ def runnable_callable(func: Callable[..., Any], afunc: Callable[..., Any] | None
     return _RunnableCallable(func, afunc, name=name, trace=False)
 
 
-__all__ = ["has_runnable_callable", "runnable_callable"]
+def infer_as_node(graph: Any, config: Any) -> str | None:
+    """The node LangGraph writes an ``update_state`` without ``as_node`` as (the last one to write), or None.
+
+    LangGraph's own rule, ``Pregel._infer_as_node``, on the saved checkpoint's ``versions_seen``.
+    """
+    infer = getattr(graph, "_infer_as_node", None)
+    saver = getattr(graph, "checkpointer", None)
+    if infer is None or not saver:  # pragma: no cover - a future LangGraph: LangGraph decides, unrouted
+        return None
+    saved = saver.get_tuple(config)
+    return infer(saved.checkpoint["versions_seen"]) if saved is not None else None
+
+
+__all__ = ["has_runnable_callable", "infer_as_node", "runnable_callable"]
