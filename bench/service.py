@@ -9,15 +9,16 @@ and gets the same workload from ``langgraph-sdk`` clients in this process
 * ours, in its production shape: PostgreSQL (checkpoints, run records) and
   Redis (run events, wake-ups), one replica; and in its default shape, one
   process on SQLite with events in memory;
-* LangGraph's own ``langgraph dev`` (in-memory runtime) and Aegra (``aegra-api``,
-  on a temporary database of the same PostgreSQL), from side environments
-  (``bench/anchors/agent_servers.py``).
+* LangGraph's own ``langgraph dev`` (in-memory runtime; as it starts, one job at
+  a time, and with 10 jobs) and Aegra (``aegra-api``, on a temporary database of
+  the same PostgreSQL), from side environments (``bench/anchors/agent_servers.py``).
 
 All servers start at once and stay up; the blocks of load take turns in a
 rotating order (a burst of load elsewhere falls on all of them), the first
-run of each thread is a warm-up.  Then our production-shape service serves
-10,000 more runs (``--quick``: 200) on fresh threads, and its resident set is
-read after each quarter: a server that lives for weeks must stay flat.
+run of each thread is a warm-up.  Then each of our servers serves 10,000 more
+runs (``--quick``: 200) on fresh threads, and its resident set is read after
+each quarter (``bench/service_memory.py``): a server that lives for weeks must
+stay flat.
 Targets: at least the throughput of both anchors, p99 under 2x p50 at 50
 threads, memory flat (last quarter within 5% of the first).
 """
@@ -32,17 +33,19 @@ from pathlib import Path
 from bench import pg
 from bench.report import Measure, Outcome, Table, Target, times
 from bench.service_load import Block, block, percentile
+from bench.service_memory import memory_tables
 from bench.service_procs import REDIS_URL, HttpServer, ServerFailed, ours, redis_unavailable
 from bench.stats import Stat, ratio
 
 OURS_PG = "ours: PostgreSQL + Redis"
 OURS_SQLITE = "ours: SQLite, one process"
 DEV = "langgraph dev (in memory)"
+DEV_JOBS = 10
+DEV10 = f"langgraph dev --n-jobs-per-worker {DEV_JOBS}"
 AEGRA = "Aegra (PostgreSQL)"
 OURS = (OURS_PG, OURS_SQLITE)
-ANCHORS = (DEV, AEGRA)
+ANCHORS = (DEV, DEV10, AEGRA)
 TAIL_LIMIT = 2.0
-FLAT_LIMIT = 1.05
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class Plan:
 def plan(quick: bool) -> Plan:
     if quick:
         return Plan((1, 10, 50), {1: 3, 10: 2, 50: 1}, 1, 200, 10, 4, anchors=False)
-    return Plan((1, 10, 50), {1: 30, 10: 10, 50: 5}, 3, 10_000, 10, 25, anchors=True)
+    return Plan((1, 10, 50), {1: 20, 10: 10, 50: 5}, 3, 10_000, 10, 25, anchors=True)
 
 
 def servers(p: Plan, workdir: Path, stack: contextlib.ExitStack, outcome: Outcome) -> dict[str, HttpServer]:
@@ -75,7 +78,7 @@ def servers(p: Plan, workdir: Path, stack: contextlib.ExitStack, outcome: Outcom
     found[OURS_SQLITE] = ours(OURS_SQLITE, workdir)
     if not p.anchors:
         outcome.skip(
-            f"{DEV}, {AEGRA}",
+            f"{DEV}, {DEV10}, {AEGRA}",
             "not run with --quick (each runs from a side virtualenv built on first use, and langgraph dev "
             "takes ~0.5 s per run with one client); run python -m bench service",
         )
@@ -91,10 +94,11 @@ def anchor_servers(workdir: Path, stack: contextlib.ExitStack, outcome: Outcome,
     found: dict[str, HttpServer] = {}
     try:
         python = anchors.langgraph_dev_python()
-        found[DEV] = anchors.langgraph_dev(python, workdir)
+        found[DEV] = anchors.langgraph_dev(python, workdir, DEV)
+        found[DEV10] = anchors.langgraph_dev(python, workdir, DEV10, DEV_JOBS)
         outcome.notes.append(f"{DEV}: {anchors.versions(python, ('langgraph-cli', 'langgraph-api', 'langgraph'))}")
     except LegacyEnvError as err:
-        outcome.skip(DEV, f"langgraph-cli[inmem] cannot be installed: {err}")
+        outcome.skip(f"{DEV}, {DEV10}", f"langgraph-cli[inmem] cannot be installed: {err}")
     if why_pg:
         outcome.skip(AEGRA, why_pg)
         return found
@@ -167,40 +171,6 @@ def load_table(threads: int, p: Plan, blocks: dict[str, list[Block]], outcome: O
     return {name: rate for name, (rate, _) in rates.items()}
 
 
-def memory_table(server: HttpServer, p: Plan, outcome: Outcome) -> None:
-    """Our service's resident set after each quarter of ``memory_runs`` runs on fresh threads."""
-    start = server.rss()
-    if start is None:
-        outcome.skip("service memory", "needs /proc to read a live process's resident set")
-        return
-    marks: list[tuple[int, int, int]] = []
-    per_block = p.memory_threads * (p.memory_runs_per_thread + 1)  # each thread's warm-up run counts too
-    served = 0
-    for _ in range(4):
-        for _ in range(max(1, round(p.memory_runs / 4 / per_block))):
-            served += block(server.url, p.memory_threads, p.memory_runs_per_thread).runs + p.memory_threads
-        marks.append((served, server.rss() or 0, server.peak() or 0))
-    table = Table(
-        f"{server.name}: resident set after N runs ({p.memory_threads} concurrent threads, a new thread every "
-        f"{p.memory_runs_per_thread + 1} runs; after the load above)",
-        ["runs", "RSS MiB", "peak MiB", "÷ after 1/4"],
-    )
-    table.add(0, f"{start / 2**20:.1f}", "-", "-")
-    first = marks[0][1]
-    for runs, rss, peak in marks:
-        table.add(runs, f"{rss / 2**20:.1f}", f"{peak / 2**20:.1f}", f"{rss / first:.3f}x")
-        stat = Stat.of([rss / 2**20])
-        outcome.measures.append(Measure(f"memory after {runs} runs", server.name, "MiB", stat, extra={"runs": runs}))
-    outcome.tables.append(table)
-    outcome.targets.append(
-        Target(
-            f"{server.name}: RSS after {marks[-1][0]} runs ÷ after {marks[0][0]} (flat)",
-            marks[-1][1] / first,
-            FLAT_LIMIT,
-        )
-    )
-
-
 def servers_table(running: dict[str, HttpServer], ready: dict[str, float], outcome: Outcome) -> None:
     table = Table(
         "the servers: start-up (all at once) and resident set after the load", ["server", "ready s", "RSS MiB"]
@@ -247,7 +217,8 @@ def run(quick: bool, workdir: Path, outcome: Outcome) -> None:
         rates = {threads: load_table(threads, p, found_blocks, outcome) for threads, found_blocks in blocks.items()}
         servers_table(running, ready, outcome)
         targets(p, rates, blocks, outcome)
-        memory_table(running.get(OURS_PG) or running[OURS_SQLITE], p, outcome)
+        mine = [running[name] for name in OURS if name in running]
+        memory_tables(mine, p.memory_runs, p.memory_threads, p.memory_runs_per_thread, outcome)
 
 
 def _start(running: dict[str, HttpServer], outcome: Outcome) -> dict[str, float]:

@@ -17,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from agent.service.core import ApiError, Service, run_json
-from agent.service.events import loads
+from agent.service.events import Event, loads
+from agent.service.serde import dumps
 from agent.service.sse import encode, sse_response
 from agent.service.streaming import MODES
 from agent.service.validation import body_of, one_of, positive
@@ -92,29 +93,38 @@ async def create_run(service: Service, thread_id: str | None, body: dict[str, An
     return found
 
 
+async def _kept(service: Service, run_id: str, after: int, finished: bool) -> AsyncIterator[Event]:
+    """The run's kept events after number ``after``.  For a run that has ended, what is still kept
+    (events are kept for a while only): a quiet second ends the iteration instead of waiting for ever."""
+    stream = service.events.follow(run_id, after)
+    try:
+        while True:
+            try:
+                if finished:
+                    yield await asyncio.wait_for(anext(stream), 1.0)
+                else:
+                    yield await anext(stream)
+            except (StopAsyncIteration, TimeoutError):
+                return
+    finally:
+        await stream.aclose()
+
+
 async def events_of(
     service: Service, run_id: str, after: int, resumable: bool, finished: bool = False
 ) -> AsyncIterator[bytes]:
     """The run's SSE events after number ``after``; internal ones (``__…``) stay on the server.
 
     For a run that has ended, what is still kept is sent and then ``end``, even when its
-    events are gone (they are kept for a while only): a late joiner is never left waiting.
+    events are gone: a late joiner is never left waiting.
     """
-    stream = service.events.follow(run_id, after).__aiter__()
-    while True:
-        try:
-            if finished:
-                number, event, data = await asyncio.wait_for(stream.__anext__(), 1.0)
-            else:
-                number, event, data = await stream.__anext__()
-        except (StopAsyncIteration, TimeoutError):
-            if finished:
-                yield encode("end", None)
-            return
+    async for number, event, data in _kept(service, run_id, after, finished):
         if not event.startswith("__"):
             yield encode(event, data, str(number) if resumable else None)
         if event == "end":
             return
+    if finished:
+        yield encode("end", None)
 
 
 async def result_of(service: Service, run: dict[str, Any], fresh: bool = False) -> Any:
@@ -128,14 +138,14 @@ async def result_of(service: Service, run: dict[str, Any], fresh: bool = False) 
     from agent.service.records import ACTIVE
 
     executor, run_id = service.executor, run["run_id"]
-    watched = executor.watch(run_id)
+    watched, ended = executor.watch(run_id), False
     try:
         look = not fresh
         while not watched.done():
             if look and run_id not in executor.running:
                 now = await asyncio.to_thread(service.records.run, run_id)
-                elsewhere = now is not None and now["status"] == "running" and now["worker"] != executor.worker
-                if now is None or now["status"] not in ACTIVE or elsewhere:
+                ended = now is None or now["status"] not in ACTIVE
+                if ended or (now["status"] == "running" and now["worker"] != executor.worker):
                     break
             look = True
             await asyncio.wait({watched}, timeout=WATCH_SECONDS)
@@ -144,7 +154,8 @@ async def result_of(service: Service, run: dict[str, Any], fresh: bool = False) 
         executor.unwatch(run_id, watched)
     if found != FOLLOW:
         return found
-    async for _, event, data in service.events.follow(run_id, 0):
+    ended = ended or run_id in executor.ended_set  # it ended here just before we watched
+    async for _, event, data in _kept(service, run_id, 0, ended):
         if event == "__result__":
             return loads(data)
     state = await service.any_graph().aget_state({"configurable": {"thread_id": run["thread_id"]}})
@@ -173,7 +184,7 @@ def routes(service: Service) -> dict[tuple[str, str], Any]:
         """Start a run and answer with its final values when it ends."""
         run = await create_run(service, request.path_params.get("thread_id"), await body_of(request, service))
         result = await result_of(service, run, fresh=True)
-        return JSONResponse(result, headers={"Location": _where(run) + "/join", "Content-Location": _where(run)})
+        return _json(result, headers={"Location": _where(run) + "/join", "Content-Location": _where(run)})
 
     async def listing(request: Request) -> Response:
         """The thread's runs, newest first (``limit``, ``offset``, ``status``)."""
@@ -195,7 +206,7 @@ def routes(service: Service) -> dict[tuple[str, str], Any]:
 
     async def join(request: Request) -> Response:
         """Wait for a run to end; its final values."""
-        return JSONResponse(await result_of(service, await _run_or_404(service, request)))
+        return _json(await result_of(service, await _run_or_404(service, request)))
 
     async def join_stream(request: Request) -> Response:
         """Follow a run's events; with ``Last-Event-ID`` only those after it (runs created ``stream_resumable``)."""
@@ -244,6 +255,11 @@ def routes(service: Service) -> dict[tuple[str, str], Any]:
         ("POST", runs + "/cancel"): cancel,
         ("DELETE", runs): delete,
     }
+
+
+def _json(content: Any, headers: dict[str, str] | None = None) -> Response:
+    """A run's values as JSON (orjson: a long thread's values are the largest bodies we send)."""
+    return Response(dumps(content), media_type="application/json", headers=headers)
 
 
 async def _run_or_404(service: Service, request: Request) -> dict[str, Any]:

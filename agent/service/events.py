@@ -7,12 +7,15 @@ the numbers a client sees have no gaps.  Three backends
 with one interface: in the process (one replica), Redis Streams (replicas; a
 reader blocks on ``XREAD`` and sees events as another replica writes them), and
 a PostgreSQL table polled by readers (replicas without Redis).  A run's events
-end with ``end``; they are kept for a while after (``KEEP_SECONDS``).
+end with ``end``; they are kept for a while after (``KEEP_SECONDS``); in the
+process, also at most ``KEEP_BYTES`` of ended runs' events (the oldest go first),
+so a busy single-process service does not grow with every run of the last hour.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -22,6 +25,7 @@ from typing import Any, Protocol
 from agent.service.serde import dumps
 
 KEEP_SECONDS = 3600
+KEEP_BYTES = 32 * 2**20  # ended runs' events kept in the process, at most
 POLL_SECONDS = 0.2
 TERMINAL = ("end",)
 
@@ -44,45 +48,64 @@ class _RunEvents:
     items: list[Event] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     ended_at: float | None = None
+    size: int = 0  # bytes of event data
+    followers: int = 0
 
 
 class MemoryEvents:
     """One process: events in memory, readers woken as events arrive."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_bytes: int = KEEP_BYTES) -> None:
         self.runs: dict[str, _RunEvents] = {}
+        self.ended: dict[str, _RunEvents] = {}  # ended runs, oldest first
+        self.ended_bytes, self.keep_bytes = 0, keep_bytes
 
     def _of(self, run_id: str) -> _RunEvents:
-        self._forget_old()
         return self.runs.setdefault(run_id, _RunEvents())
 
     def _forget_old(self) -> None:
         cutoff = time.time() - KEEP_SECONDS
-        for run_id in [r for r, e in self.runs.items() if e.ended_at and e.ended_at < cutoff]:
-            del self.runs[run_id]
+        while self.ended:
+            run_id, run = next(iter(self.ended.items()))
+            if self.ended_bytes <= self.keep_bytes and (run.ended_at or 0) >= cutoff:
+                return
+            del self.ended[run_id]
+            self.runs.pop(run_id, None)
+            self.ended_bytes -= run.size
 
     async def append(self, run_id: str, event: str, data: Any) -> int:
         run = self._of(run_id)
         number = (run.items[-1][0] if run.items else 0) + (0 if internal(event) else 1)
-        run.items.append((number, event, data if isinstance(data, bytes) else dumps(data)))
-        if event in TERMINAL:
+        body = data if isinstance(data, bytes) else dumps(data)
+        run.items.append((number, event, body))
+        run.size += len(body)
+        if event in TERMINAL and run.ended_at is None:
             run.ended_at = time.time()
+            self.ended[run_id] = run
+            self.ended_bytes += run.size
+        self._forget_old()
         run.changed.set()
         run.changed = asyncio.Event()
         return number
 
     async def follow(self, run_id: str, after: int = 0) -> AsyncIterator[Event]:
         run = self._of(run_id)
-        position = next((i for i, item in enumerate(run.items) if item[0] > after), len(run.items))
-        while True:
-            changed = run.changed
-            while position < len(run.items):
-                item = run.items[position]
-                position += 1
-                yield item
-                if item[1] in TERMINAL:
-                    return
-            await changed.wait()
+        run.followers += 1
+        try:
+            position = next((i for i, item in enumerate(run.items) if item[0] > after), len(run.items))
+            while True:
+                changed = run.changed
+                while position < len(run.items):
+                    item = run.items[position]
+                    position += 1
+                    yield item
+                    if item[1] in TERMINAL:
+                        return
+                await changed.wait()
+        finally:
+            run.followers -= 1
+            if not run.followers and not run.items and self.runs.get(run_id) is run:  # nothing came: forget it
+                del self.runs[run_id]
 
     async def close(self) -> None:
         self.runs.clear()
@@ -103,13 +126,19 @@ return n
 
 
 class RedisEvents:
-    """Redis Streams: ``agent:run:<id>:events``; the entry's ``n`` field is the event number."""
+    """Redis Streams: ``agent:run:<id>:events``; the entry's ``n`` field is the event number.
+
+    Appends wait for Redis; those made while a round trip is under way (other runs' events) go
+    together in the next one, as one pipeline: many runs at once cost few round trips.
+    """
 
     def __init__(self, url: str) -> None:
         import redis.asyncio as redis
 
         self.redis = redis.from_url(url)
-        self._append = self.redis.register_script(_APPEND)
+        self._sha: str | None = None  # the append script, loaded into Redis once (again if Redis forgot it)
+        self._queue: list[tuple[list[str], list[Any], asyncio.Future[int]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     @staticmethod
     def key(run_id: str) -> str:
@@ -119,7 +148,48 @@ class RedisEvents:
         body = data if isinstance(data, bytes) else dumps(data)
         key = self.key(run_id)
         flags = ("1" if internal(event) else "0", "1" if event in TERMINAL else "0", str(KEEP_SECONDS))
-        return int(await self._append(keys=[key, key + ":n"], args=[event, body, *flags]))
+        written: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.append(([key, key + ":n"], [event, body, *flags], written))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="agent-events-writer")
+        return await written
+
+    async def _write(self) -> None:
+        """Send what is queued, one pipeline per round trip, until nothing is left."""
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                numbers = await self._send(batch)
+            except Exception as err:  # each waiting append raises it: the run reports the failure
+                numbers = [err] * len(batch)
+            for (*_, written), number in zip(batch, numbers, strict=True):
+                if written.done():
+                    continue
+                if isinstance(number, BaseException):
+                    written.set_exception(number)
+                else:
+                    written.set_result(int(number))
+
+    async def _send(self, batch: list[tuple[list[str], list[Any], asyncio.Future[int]]]) -> list[Any]:
+        """Each queued append's number, or its error; a script Redis forgot (restarted, flushed) is loaded
+        again and the appends it refused are sent again (a refused script wrote nothing)."""
+        from redis.exceptions import NoScriptError
+
+        if self._sha is None:
+            self._sha = await self.redis.script_load(_APPEND)
+        found = await self._pipeline(batch)
+        refused = [i for i, number in enumerate(found) if isinstance(number, NoScriptError)]
+        if refused:
+            self._sha = await self.redis.script_load(_APPEND)
+            for i, number in zip(refused, await self._pipeline([batch[i] for i in refused]), strict=True):
+                found[i] = number
+        return found
+
+    async def _pipeline(self, batch: list[tuple[list[str], list[Any], asyncio.Future[int]]]) -> list[Any]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for keys, args, _ in batch:
+                pipe.evalsha(self._sha, len(keys), *keys, *args)
+            return list(await pipe.execute(raise_on_error=False))
 
     async def follow(self, run_id: str, after: int = 0) -> AsyncIterator[Event]:
         key, cursor = self.key(run_id), "0-0"
@@ -136,6 +206,9 @@ class RedisEvents:
                         return
 
     async def close(self) -> None:
+        if self._writer is not None and not self._writer.done():  # what the stopped runs said last
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._writer, 5.0)
         await self.redis.aclose()
 
 

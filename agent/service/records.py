@@ -86,6 +86,9 @@ class Records:
         def connect() -> Any:
             conn = sqlite3.connect(target, timeout=30, check_same_thread=False, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
+            # as the checkpoints: every commit survives the process being killed (a run is resumed, never
+            # lost); a power cut may lose the last few, and a commit does not wait for the disk
+            conn.execute("PRAGMA synchronous=NORMAL")
             return conn
 
         return cls("sqlite", connect)

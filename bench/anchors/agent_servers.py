@@ -1,8 +1,10 @@
 """Anchors: other Agent Protocol servers serving the benchmark graph, each from its own side virtualenv.
 
 * LangGraph's own ``langgraph dev`` (``langgraph-cli[inmem]``): the in-memory
-  runtime, threads and runs in the process.  Its ``--n-jobs-per-worker`` is set
-  to 10, the value its help gives as the default (the dev command itself starts 1).
+  runtime, threads and runs in the process.  As started (one job at a time: the
+  dev command's own default) and with ``--n-jobs-per-worker 10`` (the value its
+  help gives as the default): its queue looks for new runs every half second
+  when a slot is free, so more slots help many clients and hurt few.
 * Aegra (``aegra-api`` from PyPI, the open-source Agent Protocol server on
   PostgreSQL): its FastAPI app under uvicorn, one process, on a temporary
   database of its own on the same PostgreSQL server as ours.
@@ -26,7 +28,6 @@ from bench.service_procs import GRAPH_MODULE, HttpServer, free_port
 
 LANGGRAPH_CLI = "langgraph-cli[inmem]>=0.4"
 AEGRA = ("aegra-api>=0.6", "sqlalchemy[asyncio]>=2.0", "psycopg[binary]>=3.2.9")  # 0.6 lacks greenlet for SQLAlchemy
-DEV_JOBS = 10
 
 
 def project_dependencies() -> tuple[str, ...]:
@@ -62,15 +63,16 @@ def _config(where: Path) -> Path:
     return path
 
 
-def langgraph_dev(python: str, workdir: Path) -> HttpServer:
-    where = workdir / "langgraph-dev"
+def langgraph_dev(python: str, workdir: Path, name: str, jobs: int | None = None) -> HttpServer:
+    """``langgraph dev`` on our graph; ``jobs``: its ``--n-jobs-per-worker`` (None: as it starts by default)."""
+    where = workdir / ("langgraph-dev" if jobs is None else f"langgraph-dev-{jobs}-jobs")
     config = _config(where)
     port = free_port()
     argv = [python, "-c", "from langgraph_cli.cli import cli; cli()", "dev", "--host", "127.0.0.1", "--port", str(port)]
     argv += ["--no-browser", "--no-reload", "--config", str(config), "--server-log-level", "warning"]
-    argv += ["--n-jobs-per-worker", str(DEV_JOBS)]
+    argv += [] if jobs is None else ["--n-jobs-per-worker", str(jobs)]
     env = child_env(where / "home", LANGGRAPH_NO_VERSION_CHECK="true", LANGSMITH_TRACING="false")
-    return HttpServer("langgraph dev", argv, env, where, port)
+    return HttpServer(name, argv, env, where, port)
 
 
 def aegra(python: str, workdir: Path, database_url: str) -> HttpServer:
