@@ -272,7 +272,8 @@ def test_recall_with_openai_compatible_embeddings(server, monkeypatch):
     for text in ("my cat is called Miso", "the train leaves at nine", "invoices are due on Friday"):
         graph.invoke({"messages": f"Remember: {text}"}, config)
     graph.invoke({"messages": "what is my cat called?"}, config)
-    assert "Miso" in model.prompts[-1][0].text
+    assert "Miso" in model.prompts[-1][-1].text  # recalled rounds come after the conversation (stable head)
+    assert "Miso" not in model.prompts[-1][0].text
     assert server.embedding_requests and server.embedding_requests[0]["model"] == "text-embedding-test"
     assert server.requests == []  # the chat model is scripted: the server only embedded
 
