@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import sys
 import uuid
@@ -210,7 +211,11 @@ def build_graph(settings: Any, **kwargs: Any) -> Any:
     from graphs.builder import build_agent
 
     with configuration(settings):
-        return build_agent(settings=settings, **kwargs)
+        graph = build_agent(settings=settings, **kwargs)
+    if not gc.isenabled():  # the command line's start-up (main turned collection off)
+        gc.freeze()  # what start-up built lives as long as the process: no collection pass walks it again
+        gc.enable()
+    return graph
 
 
 @contextlib.contextmanager
@@ -393,6 +398,8 @@ def _output_closed() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # --help ends here, before anything heavier is imported
+    if argv is None and args.command in ("run", "chat"):  # the real command line only
+        gc.disable()  # loading modules allocates much and frees little; build_graph turns collection back on
     from agent.logs import configure_stderr
     from graphs.run_lock import ThreadBusy
 
