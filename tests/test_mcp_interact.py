@@ -171,11 +171,18 @@ def test_the_resources_tool_lists_and_reads_read_only(tmp_path):
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_server_log_notifications_go_to_the_servers_log_file(protocol, tmp_path):
-    with box(tmp_path, servers={"fx": fixtures(tmp_path, protocol=protocol)}) as toolbox:
+    """At the server entry's ``log_level``; the default, warning, spares a message per call to every server."""
+    servers = {
+        "fx": fixtures(tmp_path, protocol=protocol, log_level="info"),
+        "quiet": fixtures(tmp_path, protocol=protocol),
+    }
+    with box(tmp_path, servers=servers) as toolbox:
         assert "successfully" in text(toolbox.call("fx", "test_tool_with_logging", {}))
+        assert "successfully" in text(toolbox.call("quiet", "test_tool_with_logging", {}))
     log = (tmp_path / "logs" / "mcp-fx.log").read_text()
     for line in ("Tool execution started", "Tool processing data", "Tool execution completed"):
         assert f"server info: test_tool_with_logging: {line}" in log
+    assert "server info" not in (tmp_path / "logs" / "mcp-quiet.log").read_text()
 
 
 def test_the_cli_serves_sampling_with_the_agents_model_when_a_server_may(tmp_path):

@@ -58,6 +58,8 @@ class ServerConfig(BaseModel):
     disabled: bool = False
     sampling: bool = False
     protocol: Literal["auto", "2025-11-25", "2026-07-28"] = "auto"
+    # the server's log notifications kept in its log file from this level up; each one is a message per call
+    log_level: Literal["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"] = "warning"
     oauth: bool = True
     client_id: str | None = Field(default=None, min_length=1, max_length=2000)
     client_secret: str | None = Field(default=None, min_length=1, max_length=2000, repr=False)

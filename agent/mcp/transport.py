@@ -16,6 +16,7 @@ import logging
 import re
 import sys
 import time
+import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,7 +120,7 @@ async def open_session(
         "sampling_callback": options.sampling_callback,
         "logging_callback": options.logging_callback,
         "message_handler": options.message_handler,
-        "log_level": "info" if options.logging_callback else None,  # 2026-07-28: opt in to log notifications
+        "log_level": config.log_level if options.logging_callback else None,  # 2026-07-28: the opt-in per request
         "client_info": client_info(),
     }
     if config.command:
@@ -127,6 +128,7 @@ async def open_session(
 
         params = StdioServerParameters(command=config.command, args=config.args, env=config.env or None, cwd=config.cwd)
         async with Client(stdio_client(params, errlog=errlog or sys.stderr), **client_options) as client:
+            await _ask_log_level(client, config, options)
             yield client
         return
     from mcp.client.streamable_http import streamable_http_client
@@ -143,11 +145,27 @@ async def open_session(
     async with http_client(config.headers or None, auth=options.auth) as http:
         http.event_hooks["response"].append(watch)
         async with Client(streamable_http_client(config.url or "", http_client=http), **client_options) as client:
+            await _ask_log_level(client, config, options)
             _lost[id(client)] = lost
             try:
                 yield client
             finally:
                 _lost.pop(id(client), None)
+
+
+async def _ask_log_level(client: Any, config: ServerConfig, options: SessionOptions) -> None:
+    """2025-11-25: ``logging/setLevel`` once (a server sends ``info`` and up until asked); 2026-07-28 needs no
+    request (the level rides each request's ``_meta``)."""
+    from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+    logging_ = getattr(client.server_capabilities, "logging", None)
+    if options.logging_callback is None or logging_ is None or client.protocol_version in MODERN_PROTOCOL_VERSIONS:
+        return
+    warnings.filterwarnings("ignore", "The logging capability is deprecated", module=r"(agent\.mcp|mcp)\.")
+    try:
+        await client.set_logging_level(config.log_level)  # deprecated by 2026-07-28, the way on 2025-11-25
+    except Exception:  # a server that declares logging but refuses the level still serves its tools
+        logging.getLogger("agent.mcp").warning("MCP server refused logging/setLevel", exc_info=True)
 
 
 SESSION_HEADER = "mcp-session-id"
