@@ -21,6 +21,7 @@ from langchain_core.tools import BaseTool
 
 from graphs.background import MAX_THREADS, wait
 from graphs.background import start as _in_thread
+from graphs.tool_context import enter, stream_writer
 from tools.base import hints_of
 
 Emit = Callable[[dict[str, Any]], None]
@@ -98,8 +99,10 @@ async def arun_calls(
     config: RunnableConfig | None = None,
 ) -> list[ToolMessage]:
     """Run calls concurrently on the event loop; one message per call, in call order."""
+    writer = stream_writer()
 
-    async def one(call: ToolCall) -> ToolMessage:
+    async def one(call: ToolCall) -> ToolMessage:  # a task of its own: the call's context is its own
+        enter(call["id"], call["name"], writer)
         tool = tools[call["name"]]
         limit = _timeout_for(tool, timeout, time_left)
         emit({"type": "tool_start", "id": call["id"], "name": call["name"], "args": call["args"]})
@@ -134,10 +137,12 @@ def run_calls(
     if not calls:
         return []
     started = time.perf_counter()
+    writer = stream_writer()
     futures: list[concurrent.futures.Future[Any] | None] = []
     for call in calls:  # by position: a model may (wrongly) reuse an id
         emit({"type": "tool_start", "id": call["id"], "name": call["name"], "args": call["args"]})
         context = contextvars.copy_context()  # tracing and stream writers follow the call into its thread
+        context.run(enter, call["id"], call["name"], writer)
         futures.append(_in_thread(context.run, tools[call["name"]].invoke, {**call, "type": "tool_call"}, config))
     messages = []
     for call, future in zip(calls, futures, strict=True):

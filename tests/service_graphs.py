@@ -4,12 +4,15 @@
     "erase NAME"   -> calls the destructive erase(table=NAME), then answers what the tool said
     "add A B"      -> calls add(a=A, b=B), then answers "A+B=<sum>"
     "tell me X"    -> emits a custom event, then answers "X" (no tool)
+    "mcp TOOL {..}" -> calls the (MCP) tool TOOL with the JSON arguments, then answers what it said
+                      (``make_mcp``: the tools of the MCP servers of AGENT_MCP_CONFIG)
 
 The service loads it from a langgraph.json-shaped file (AGENT_SERVICE_GRAPHS).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -71,6 +74,8 @@ class TaskModel(LocalChatModel):
             call = ("erase", {"table": words[1]})
         elif verb == "add":
             call = ("add", {"a": int(words[1]), "b": int(words[2])})
+        elif verb == "mcp":
+            call = (words[1], json.loads(" ".join(words[2:]) or "{}"))
         elif verb == "tell":
             try:
                 get_stream_writer()({"type": "note", "text": " ".join(words[2:])})
@@ -90,6 +95,19 @@ def make(checkpointer: Any, store: Any, settings: Any) -> Any:
     return build_agent(
         model=TaskModel(),
         tools=[sleep, add, erase],
+        checkpointer=checkpointer,
+        store=store,
+        settings=GraphSettings(planning="off", context_strategy="all", thread_wait=60),
+    )
+
+
+def make_mcp(checkpointer: Any, store: Any, settings: Any) -> Any:
+    """The service's graph factory with the configured MCP servers' tools (AGENT_MCP_CONFIG)."""
+    from agent.mcp import configured_tools
+
+    return build_agent(
+        model=TaskModel(),
+        tools=configured_tools(settings),
         checkpointer=checkpointer,
         store=store,
         settings=GraphSettings(planning="off", context_strategy="all", thread_wait=60),

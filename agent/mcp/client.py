@@ -51,6 +51,7 @@ from agent.mcp.hooks import LinkHooks
 from agent.mcp.listing import ListedTool, list_all, replace_output_schemas, vet_listing
 from agent.mcp.login import login_listener
 from agent.mcp.loop import SessionLoop, cancel_once, stop_tasks
+from agent.mcp.scope import CallScope
 from agent.mcp.transport import default_log_dir, log_path, note, open_session, session_lost, watch_stdout_noise
 
 T = TypeVar("T")
@@ -318,21 +319,24 @@ class MCPToolbox(SessionLoop, CatalogMixin):
         if link.relisting is None or link.relisting.done():
             link.relisting = asyncio.create_task(relist(), name=f"mcp-{link.name}-relist")
 
-    async def _call(self, server: str, tool: str, arguments: dict[str, Any], timeout: float) -> Any:
+    async def _call(
+        self, server: str, tool: str, arguments: dict[str, Any], timeout: float, scope: CallScope | None = None
+    ) -> Any:
         link = self._links.get(server)
         if link is None:
             raise MCPServerError(f"no MCP server named '{server}'")
         client = link.client
         if client is None or session_closed(client):  # known dead before sending: reconnect first
             client = await self._reconnect(link, client)
+        progress = scope.progress_callback() if scope is not None else None
         for attempt in (1, 2):
             try:
-                with anyio.fail_after(timeout) as scope:
-                    link.deadlines.add(scope)
+                with anyio.fail_after(timeout) as deadline:
+                    link.deadlines.add(deadline)
                     try:
-                        return await client.call_tool(tool, arguments)
+                        return await client.call_tool(tool, arguments, progress_callback=progress)
                     finally:
-                        link.deadlines.discard(scope)
+                        link.deadlines.discard(deadline)
             except TimeoutError:
                 raise TimeoutError(f"MCP server '{server}' did not answer {tool} within {timeout:g} s") from None
             except Exception as err:
@@ -348,8 +352,12 @@ class MCPToolbox(SessionLoop, CatalogMixin):
         raise AssertionError("unreachable")
 
     # --- public calls -----------------------------------------------------------
-    def call(self, server: str, tool: str, arguments: dict[str, Any], timeout: float | None = None) -> Any:
-        """Call a tool; returns the MCP ``CallToolResult``."""
+    def call(
+        self, server: str, tool: str, arguments: dict[str, Any], timeout: float | None = None,
+        scope: CallScope | None = None,
+    ) -> Any:  # fmt: skip
+        """Call a tool; returns the MCP ``CallToolResult``.  ``scope``: the run's side of the call
+        (:mod:`agent.mcp.scope`)."""
         limit = timeout or self.call_timeout
         if self._here():
             raise RuntimeError(
@@ -358,7 +366,7 @@ class MCPToolbox(SessionLoop, CatalogMixin):
             )
         link = self._links.get(server)
         startup = link.startup_timeout if link else self.startup_timeout
-        future = self._run(self._call(server, tool, arguments, limit))
+        future = self._run(self._call(server, tool, arguments, limit, scope))
         return self._result(future, link, limit + startup + 5, f"MCP server '{server}' did not answer {tool}", limit)
 
     def _result(self, future: concurrent.futures.Future[T], link: _Link | None, backstop: float, what: str,
@@ -377,8 +385,11 @@ class MCPToolbox(SessionLoop, CatalogMixin):
                 future.cancel()  # stop the call on the sessions' loop too
                 raise TimeoutError(f"{what} within {limit:g} s")
 
-    async def acall(self, server: str, tool: str, arguments: dict[str, Any], timeout: float | None = None) -> Any:
-        return await self._await(self._call(server, tool, arguments, timeout or self.call_timeout))
+    async def acall(
+        self, server: str, tool: str, arguments: dict[str, Any], timeout: float | None = None,
+        scope: CallScope | None = None,
+    ) -> Any:  # fmt: skip
+        return await self._await(self._call(server, tool, arguments, timeout or self.call_timeout, scope))
 
     def listed_tools(self) -> dict[str, list[Any]]:
         """The usable MCP tools of each server that started (waiting for the servers first)."""

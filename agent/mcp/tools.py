@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.tools import StructuredTool, ToolException
 
 from agent.mcp.errors import MCPServerError
+from agent.mcp.scope import CallScope
 
 if TYPE_CHECKING:
     from agent.mcp.client import MCPToolbox
@@ -99,7 +100,7 @@ def to_langchain(toolbox: MCPToolbox, server: str, listed: ListedTool, name: str
     def call(**arguments: Any) -> tuple[str, Any]:
         refuse(listed.checker.check(arguments))
         with tool_errors():
-            return render(toolbox.call(server, tool.name, arguments))
+            return render(toolbox.call(server, tool.name, arguments, scope=CallScope.here()))
 
     async def acall(**arguments: Any) -> tuple[str, Any]:
         decided, problem = listed.checker.quick(arguments)  # microseconds, usually: a thread hop costs more
@@ -107,7 +108,7 @@ def to_langchain(toolbox: MCPToolbox, server: str, listed: ListedTool, name: str
             problem = await asyncio.to_thread(listed.checker.check, arguments)
         refuse(problem)
         with tool_errors():
-            return render(await toolbox.acall(server, tool.name, arguments))
+            return render(await toolbox.acall(server, tool.name, arguments, scope=CallScope.here()))
 
     call.__annotations__ = acall.__annotations__ = {}  # LangChain reads a tool function's type hints at every call
     timeout = toolbox.servers[server].timeout or toolbox.call_timeout
