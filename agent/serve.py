@@ -24,6 +24,10 @@ def run(args: argparse.Namespace, settings: Any) -> int:
 
     configure_stderr()
     configure_file(settings.home)
+    from agent.mcp import set_elicitation_handler
+    from agent.mcp.elicitation import decline
+
+    set_elicitation_handler(decline)  # never a prompt on the service's console (its runs pause instead)
     from agent.service.runtime import open_service
 
     token = settings.api_token.get_secret_value() if settings.api_token else None

@@ -89,6 +89,19 @@ class DestructiveCalls:
             if self._destructive(call):
                 self.ledger.start(self.thread, self._key(call), call["name"], call["args"])  # type: ignore[union-attr]
 
+    def paused(self, calls: list[ToolCall], finished: Mapping[int, ToolMessage]) -> None:
+        """The step paused (a call's tool asked the person) and will run again on resume: a destructive call
+        that finished keeps its result (replayed then, not run again); one that paused is forgotten, as it was
+        answered "cancel" and is made again, already approved, when the run resumes."""
+        for index, call in enumerate(calls):
+            if not self._destructive(call):
+                continue
+            if index in finished:
+                result = finished[index]
+                self.ledger.finish(self.thread, self._key(call), result.status != "error", result.text)  # type: ignore[union-attr]
+            else:
+                self.ledger.drop(self.thread, self._key(call))  # type: ignore[union-attr]
+
     def finished(self, calls: list[ToolCall], results: list[ToolMessage]) -> list[ToolMessage]:
         out = []
         for call, result in zip(calls, results, strict=True):

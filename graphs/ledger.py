@@ -35,6 +35,7 @@ class Ledger(Protocol):
     def finish(self, thread_id: str, call_id: str, ok: bool, content: str) -> None: ...
     def entry(self, thread_id: str, call_id: str) -> Entry | None: ...
     def forget(self, thread_id: str) -> None: ...
+    def drop(self, thread_id: str, call_id: str) -> None: ...
 
 
 @dataclass
@@ -59,6 +60,10 @@ class MemoryLedger:
             for key in [k for k in self.rows if k[0] == thread_id]:
                 del self.rows[key]
 
+    def drop(self, thread_id: str, call_id: str) -> None:
+        with self.guard:
+            self.rows.pop((thread_id, call_id), None)
+
 
 _SQL_SETUP = """
 CREATE TABLE IF NOT EXISTS agent_tool_ledger (
@@ -75,6 +80,7 @@ _FINISH = (
 )
 _ENTRY = "SELECT status, name, ok, content FROM agent_tool_ledger WHERE thread_id = {p} AND call_id = {p}"
 _FORGET = "DELETE FROM agent_tool_ledger WHERE thread_id = {p}"
+_DROP = "DELETE FROM agent_tool_ledger WHERE thread_id = {p} AND call_id = {p}"
 
 
 class SqlLedger:
@@ -117,6 +123,10 @@ class SqlLedger:
 
     def forget(self, thread_id: str) -> None:
         self._run(_FORGET, (thread_id,))
+
+    def drop(self, thread_id: str, call_id: str) -> None:
+        """One call's entry gone: it did not run (it paused to ask the person) and is made again on resume."""
+        self._run(_DROP, (thread_id, call_id))
 
 
 def ledger_for(target: SaverTarget) -> Ledger:

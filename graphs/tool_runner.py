@@ -18,6 +18,7 @@ from typing import Any
 from langchain_core.messages import ToolCall, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
+from langgraph.errors import GraphBubbleUp
 
 from graphs.background import MAX_THREADS, wait
 from graphs.background import start as _in_thread
@@ -83,6 +84,30 @@ def _unexpected(call: ToolCall, err: Exception) -> ToolMessage:
     return _error(call, f"{call['name']} failed with an internal error (logged); try other arguments or another way.")
 
 
+class Paused(Exception):  # noqa: N818 - a pause, not an error
+    """A call of the batch paused the run (an ``interrupt()`` inside a tool: an MCP server's question).
+
+    Raised once every call of the batch has ended, with the messages of those that finished (by position), so
+    the tools step can record them (the ledger) before the pause, ``cause``, goes on to LangGraph.  The node
+    runs again on resume, and its calls with it.
+    """
+
+    def __init__(self, cause: GraphBubbleUp, finished: dict[int, ToolMessage]) -> None:
+        super().__init__(cause)
+        self.cause, self.finished = cause, finished
+
+
+def _paused(outcomes: Sequence[ToolMessage | BaseException]) -> list[ToolMessage]:
+    """The messages, or :class:`Paused` when a call paused the run (the first pause; the others ask again)."""
+    pauses = [o for o in outcomes if isinstance(o, GraphBubbleUp)]
+    if pauses:
+        raise Paused(pauses[0], {i: o for i, o in enumerate(outcomes) if isinstance(o, ToolMessage)})
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return list(outcomes)  # type: ignore[arg-type]
+
+
 def _timeout_for(tool: BaseTool, default: float, limit: float) -> float:
     own = hints_of(tool).timeout
     return max(0.01, min(own or default, limit))
@@ -109,13 +134,15 @@ async def arun_calls(
         started = time.perf_counter()
         try:
             result = await asyncio.wait_for(tool.ainvoke({**call, "type": "tool_call"}, config), limit)
+        except GraphBubbleUp:
+            raise  # an interrupt inside the tool: the run pauses (after the other calls end)
         except TimeoutError:
             result = _error(call, f"{call['name']} did not finish within {limit:g} s and was abandoned.")
         except Exception as err:  # a tool's bug must not end the run
             result = _unexpected(call, err)
         return _finish(call, result, budget, started, emit)
 
-    return list(await asyncio.gather(*(one(c) for c in calls)))
+    return _paused(await asyncio.gather(*(one(c) for c in calls), return_exceptions=True))
 
 
 def run_calls(
@@ -144,7 +171,7 @@ def run_calls(
         context = contextvars.copy_context()  # tracing and stream writers follow the call into its thread
         context.run(enter, call["id"], call["name"], writer)
         futures.append(_in_thread(context.run, tools[call["name"]].invoke, {**call, "type": "tool_call"}, config))
-    messages = []
+    messages: list[ToolMessage | BaseException] = []
     for call, future in zip(calls, futures, strict=True):
         limit = _timeout_for(tools[call["name"]], timeout, time_left)
         if future is None:
@@ -158,10 +185,13 @@ def run_calls(
                 result = wait(future, max(0.01, limit - (time.perf_counter() - started)))
             except concurrent.futures.TimeoutError:
                 result = _error(call, f"{call['name']} did not finish within {limit:g} s and was abandoned.")
+            except GraphBubbleUp as pause:
+                messages.append(pause)
+                continue
             except Exception as err:
                 result = _unexpected(call, err)
         messages.append(_finish(call, result, budget, started, emit))
-    return messages
+    return _paused(messages)
 
 
-__all__ = ["arun_calls", "run_calls", "truncate"]
+__all__ = ["Paused", "arun_calls", "run_calls", "truncate"]

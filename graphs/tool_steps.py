@@ -22,7 +22,7 @@ from graphs.destructive import DestructiveCalls
 from graphs.flow import Flow, Work
 from graphs.messages import emit, last_ai, thread_of, unanswered_calls
 from graphs.state import AgentState, RunStats, ToolRecord
-from graphs.tool_runner import arun_calls, run_calls
+from graphs.tool_runner import Paused, arun_calls, run_calls
 from graphs.validate import needs_approval, validate_calls
 
 if TYPE_CHECKING:
@@ -133,10 +133,14 @@ class ToolSteps:
             "emit": emit,
             "config": config,
         }
-        ran = yield Work(
-            lambda: run_calls(to_run, self.cfg.tools, **options),
-            lambda: arun_calls(to_run, self.cfg.tools, **options),
-        )
+        try:
+            ran = yield Work(
+                lambda: run_calls(to_run, self.cfg.tools, **options),
+                lambda: arun_calls(to_run, self.cfg.tools, **options),
+            )
+        except Paused as paused:  # a call's tool asked the person (an interrupt): the step runs again on resume
+            guard.paused(to_run, paused.finished)
+            raise paused.cause from None
         by_id = {**known, **{c["id"]: r for c, r in zip(to_run, guard.finished(to_run, ran), strict=True)}}
         results = [by_id[c["id"]] for c in calls]
         destructive = {c["id"] for c in calls if needs_approval(self.cfg.tools[c["name"]])}

@@ -56,3 +56,12 @@ def service_env(tmp: Path, **extra: str) -> dict[str, str]:
     env = {**clean, "AGENT_HOME": str(tmp / "home"), "AGENT_SERVICE_GRAPHS": str(graphs_file(tmp))}
     env.update(extra)
     return env
+
+
+def mcp_service_env(tmp: Path, servers: dict, **extra: str) -> dict[str, str]:
+    """``service_env`` for the ``make_mcp`` graph of service_graphs.py, with these ``mcpServers`` entries."""
+    config = tmp / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": servers}))
+    graphs = tmp / "mcp-graphs.json"
+    graphs.write_text(json.dumps({"graphs": {"agent": str(HERE / "service_graphs.py") + ":make_mcp"}}))
+    return service_env(tmp, AGENT_SERVICE_GRAPHS=str(graphs), AGENT_MCP_CONFIG=str(config), **extra)

@@ -1,17 +1,26 @@
 """What an MCP server sends back during a tool call of a run reaches that run: progress notifications become
-``tool_progress`` events on the run's custom stream.
+``tool_progress`` events on the run's custom stream; questions (elicitation) become the run's interrupts when the
+run asks for that (``configurable.mcp_elicitation = "interrupt"``, as the service's runs do), and the resume
+answers the server; a question that cannot be attributed to one call is declined.
 
-Real servers over stdio (our calculator, the conformance fixture server), a real graph, a scripted model.
+Real servers over stdio (our calculator, the conformance fixture server, tests/mcp_asking_server.py, which
+writes down every answer it hears), a real graph, a scripted model.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import json
 import sys
+import threading
 import time
+from pathlib import Path
 
 import pytest
 from graph_helpers import agent
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
 from mcp_helpers import stdio_env
 
 from agent.mcp.client import MCPToolbox
@@ -88,3 +97,123 @@ def test_a_chatty_server_is_throttled_and_its_text_cleaned():
     reporter(5, None, None)
     assert seen[-1] == {"type": "tool_progress", "id": "c1", "name": "t", "progress": 5.0, "total": None,
                         "message": None}  # fmt: skip
+
+
+# --- questions as interrupts ---------------------------------------------------------------------------------
+
+ASKING = str(Path(__file__).with_name("mcp_asking_server.py"))
+INTERRUPT = {"mcp_elicitation": "interrupt"}
+
+
+class Asking:
+    """A toolbox with the asking server, and what that server heard."""
+
+    def __init__(self, home: Path, protocol: str) -> None:
+        self.heard_path = home / f"heard-{protocol}.jsonl"
+        entry = ServerConfig(command=sys.executable, args=[ASKING], protocol=protocol,
+                             env=stdio_env(home, ASK_LOG=str(self.heard_path)))  # fmt: skip
+        self.box = MCPToolbox({"ask": entry}, call_timeout=10, home=home, log_dir=home / "logs")
+        self.log = home / "logs" / "mcp-ask.log"
+
+    def heard(self, tool: str) -> list[dict]:
+        lines = self.heard_path.read_text().splitlines() if self.heard_path.exists() else []
+        return [e for e in map(json.loads, lines) if e["tool"] == tool]
+
+    def graph(self, *replies):
+        return agent(ScriptedModel(list(replies)), tools=self.box.langchain_tools(), checkpointer=InMemorySaver())
+
+
+@pytest.fixture(scope="module", params=["2025-11-25", "2026-07-28"])
+def asking(request, tmp_path_factory):
+    server = Asking(tmp_path_factory.mktemp("asking"), request.param)
+    with server.box:
+        yield server
+
+
+def _config(thread: str) -> dict:
+    return {"configurable": {"thread_id": thread, **INTERRUPT}}
+
+
+def test_a_question_pauses_the_run_and_the_resume_answers_it(asking):
+    """The synchronous graph (the service's async path is tests/test_service_mcp.py), both protocol revisions:
+    the first pass answers "cancel"; an answer that does not fit pauses again with the reason; a fitting one is
+    sent, with the form's defaults."""
+    graph = asking.graph(call("ask__register", id="r1", table="members"), answer("ok"))
+    config = _config("q1")
+    (paused,) = graph.invoke({"messages": "go"}, config)["__interrupt__"]
+    assert paused.value["type"] == "elicitation" and paused.value["id"] == "r1" and "error" not in paused.value
+    (again,) = graph.invoke(Command(resume={"action": "accept", "content": {"name": 7}}), config)["__interrupt__"]
+    assert again.value["error"] == "the answer does not fit the server's form: the field 'name' must be of type string"
+    out = graph.invoke(Command(resume={"action": "accept", "content": {"name": "Ada"}}), config)
+    assert "__interrupt__" not in out and out["messages"][-2].content == "registered Ada, 30, in members"
+    assert [e["action"] for e in asking.heard("register")][-3:] == ["cancel", "cancel", "accept"]
+
+
+def test_a_destructive_call_that_asks_is_approved_once(asking):
+    """Approval, then the server's own question: the call paused by the question is not mistaken, on resume,
+    for a call whose outcome is unknown (the ledger forgets it), so it is made again without a second approval."""
+    graph = asking.graph(call("ask__drop_table", id="d1", table="orders"), answer("ok"))
+    config = _config("q2")
+    assert graph.invoke({"messages": "go"}, config)["__interrupt__"][0].value["type"] == "approval"
+    (question,) = graph.invoke(Command(resume="approve"), config)["__interrupt__"]
+    assert question.value["message"] == "Really drop orders?"
+    out = graph.invoke(Command(resume={"action": "accept", "content": {"sure": True}}), config)
+    assert out["messages"][-2].content == "dropped orders"
+    assert [e.get("action", e["kind"]) for e in asking.heard("drop_table")][-3:] == ["cancel", "accept", "dropped"]
+
+
+def test_concurrent_runs_each_answer_their_own_question(asking):
+    """Two runs share the server's session; each pauses on its own call's question and each answer goes to the
+    call it was given for (2026-07-28: the question comes back within its call; 2025-11-25: each call is alone
+    in flight when it asks, or the question is declined, see below)."""
+    graphs = {name: asking.graph(call("ask__register", id=f"c-{name}", table=name), answer("ok"))
+              for name in ("left", "right")}  # fmt: skip
+
+    def first(name: str):
+        return graphs[name].invoke({"messages": "go"}, _config(name))
+
+    def resume(name: str):
+        value = {"action": "accept", "content": {"name": name.title()}, "id": f"c-{name}"}
+        return graphs[name].invoke(Command(resume=value), _config(name))
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        paused = dict(zip(graphs, pool.map(first, graphs), strict=True))
+        done = dict(zip(graphs, pool.map(resume, graphs), strict=True))
+    for name in graphs:
+        outcome = paused[name].get("__interrupt__")
+        if outcome:  # (2025-11-25: a question asked while the other run's call was in flight is declined)
+            assert outcome[0].value["id"] == f"c-{name}"
+            assert done[name]["messages"][-2].content == f"registered {name.title()}, 30, in {name}"
+    if asking.box.servers["ask"].protocol == "2026-07-28":
+        assert all(paused[name].get("__interrupt__") for name in graphs)
+
+
+def test_an_answer_for_another_call_is_not_given_to_this_one(asking):
+    graph = asking.graph(call("ask__register", id="mine", table="t"), answer("ok"))
+    config = _config("q4")
+    graph.invoke({"messages": "go"}, config)
+    (again,) = graph.invoke(Command(resume={"action": "accept", "content": {"name": "X"}, "id": "other"}), config)[
+        "__interrupt__"
+    ]
+    assert again.value["error"] == "that answer was for call other, not this one"
+    out = graph.invoke(Command(resume={"action": "accept", "content": {"name": "Me"}, "id": "mine"}), config)
+    assert out["messages"][-2].content == "registered Me, 30, in t"
+
+
+def test_an_ambiguous_question_is_declined_not_answered_for_another_run(asking):
+    """2025-11-25: a question arriving while two calls are in flight on the session says nothing of which call
+    asks (the installed SDK does not tell); the run's call gets "decline", and the server's log says why."""
+    if asking.box.servers["ask"].protocol != "2025-11-25":
+        pytest.skip("2026-07-28: a question comes back within its own call, never ambiguous")
+    link = asking.box._links["ask"]
+    holding = threading.Thread(target=asking.box.call, args=("ask", "hold", {"seconds": 1.5}))
+    holding.start()
+    deadline = time.monotonic() + 5
+    while not link.calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    graph = asking.graph(call("ask__register", id="amb", table="t"), answer("ok"))
+    out = graph.invoke({"messages": "go"}, _config("q5"))
+    holding.join()
+    assert "__interrupt__" not in out and out["messages"][-2].content == "nobody registered (decline)"
+    assert asking.heard("register")[-1]["action"] == "decline"
+    assert "declined a question (several calls are in flight on this session" in asking.log.read_text()

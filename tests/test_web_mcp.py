@@ -7,13 +7,11 @@ server is the conformance fixture server over stdio.
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 
 import pytest
 from mcp_helpers import stdio_env
-from service_proc import HERE, ServiceProcess, service_env
+from service_proc import ServiceProcess, mcp_service_env
 from web_browser import ask, expect, last_summary, launch, sync_playwright_or_skip
 
 slow = pytest.mark.slow
@@ -45,14 +43,8 @@ def browser():
 @pytest.fixture(scope="module")
 def mcp_service(tmp_path_factory, browser):
     tmp = tmp_path_factory.mktemp("web-mcp")
-    home = tmp / "home"
-    config = tmp / "mcp.json"
-    fixture = {"command": sys.executable, "args": ["-m", "mcp_servers.conformance"], "env": stdio_env(home)}
-    config.write_text(json.dumps({"mcpServers": {"fx": fixture}}))
-    graphs = tmp / "mcp-graphs.json"
-    graphs.write_text(json.dumps({"graphs": {"agent": str(Path(HERE) / "service_graphs.py") + ":make_mcp"}}))
-    env = service_env(tmp, AGENT_SERVICE_GRAPHS=str(graphs), AGENT_MCP_CONFIG=str(config))
-    proc = ServiceProcess(env)
+    fixture = {"command": sys.executable, "args": ["-m", "mcp_servers.conformance"], "env": stdio_env(tmp / "home")}
+    proc = ServiceProcess(mcp_service_env(tmp, {"fx": fixture}))
     yield proc.url
     proc.stop()
 

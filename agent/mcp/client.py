@@ -17,9 +17,8 @@ server's timeout at most, never the sum.  One that does not start in time is
 reported by name and stopped; the others go on.  A call whose session has
 died reconnects once; it is sent again only if the server marks the tool
 read-only or idempotent (it may already have run); a call the server never
-saw (HTTP 404: it forgot the session) is sent again on a new session.  A call
-that passes its timeout is cancelled, except that the time a person spends
-answering the server's question (elicitation) does not count.
+saw (HTTP 404: it forgot the session) is sent again on a new session
+(:mod:`agent.mcp.calling`).
 
 Servers that want OAuth get it from :mod:`agent.mcp.oauth`: stored tokens are
 used and refreshed; the browser step happens only when the toolbox was given
@@ -31,30 +30,26 @@ needing a login.  Elicitation, sampling and log notifications:
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
+import contextvars
 import logging
 import sys
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, TextIO
 
-import anyio
-
+from agent.mcp.calling import CallsMixin
 from agent.mcp.catalog import CatalogMixin
-from agent.mcp.compat import session_closed
 from agent.mcp.config import ServerConfig
-from agent.mcp.errors import MCPServerError, broken, describe, session_gone
+from agent.mcp.errors import MCPServerError, describe
 from agent.mcp.hooks import LinkHooks
 from agent.mcp.listing import ListedTool, list_all, replace_output_schemas, vet_listing
 from agent.mcp.login import login_listener
 from agent.mcp.loop import SessionLoop, cancel_once, stop_tasks
-from agent.mcp.scope import CallScope
-from agent.mcp.transport import default_log_dir, log_path, note, open_session, session_lost, watch_stdout_noise
+from agent.mcp.scope import CURRENT, CallScope
+from agent.mcp.transport import default_log_dir, log_path, note, open_session, watch_stdout_noise
 
-T = TypeVar("T")
 STARTUP_TIMEOUT = 10.0
 log = logging.getLogger("agent.mcp")
 
@@ -79,13 +74,14 @@ class _Link:
     hooks: LinkHooks | None = None
     capabilities: Any = None  # the server's, from the current session
     deadlines: set[Any] = field(default_factory=set)  # cancel scopes of calls in flight
+    calls: dict[object, CallScope | None] = field(default_factory=dict)  # calls in flight, with their runs' scopes
     waiting: int = 0  # questions to a person under way
     paused_seconds: float = 0.0  # time spent on them, in all
     relisting: asyncio.Task[None] | None = None
     has_resources: bool = False  # lists at least one resource or template: the model gets a tool to read them
 
 
-class MCPToolbox(SessionLoop, CatalogMixin):
+class MCPToolbox(SessionLoop, CallsMixin, CatalogMixin):
     """Sessions to a set of MCP servers, and their tools as LangChain tools.
 
     Servers' stderr (and stray stdout) go to ``log_dir/mcp-<name>.log``
@@ -189,7 +185,11 @@ class MCPToolbox(SessionLoop, CatalogMixin):
         link.attempt = loop.create_future()
         link.deadline = loop.time() + link.startup_timeout
         if link.task is None or link.task.done():
-            link.task = asyncio.create_task(self._keep(link), name=f"mcp-{link.name}")
+            # Started from a call that reconnects, the keeper (and the session's tasks, whose requests are
+            # attributed to calls by scope.asking) must not inherit that call's scope.
+            context = contextvars.copy_context()
+            context.run(CURRENT.set, None)
+            link.task = asyncio.create_task(self._keep(link), name=f"mcp-{link.name}", context=context)
         else:
             link.wake.set()
 
@@ -300,11 +300,6 @@ class MCPToolbox(SessionLoop, CatalogMixin):
                 raise MCPServerError(f"MCP server '{link.name}' is unavailable: {link.error}")
             return link.client
 
-    def _repeatable(self, link: _Link, tool: str) -> bool:
-        """May a call be sent again after the connection broke? Only if the server says it is safe."""
-        notes = next((t.tool.annotations for t in link.listed if t.tool.name == tool), None)
-        return bool(notes and (notes.read_only_hint or notes.idempotent_hint))
-
     def _relist_soon(self, link: _Link) -> None:
         """The server says its tools changed: list them again (once at a time), for the tools built next."""
 
@@ -318,78 +313,6 @@ class MCPToolbox(SessionLoop, CatalogMixin):
 
         if link.relisting is None or link.relisting.done():
             link.relisting = asyncio.create_task(relist(), name=f"mcp-{link.name}-relist")
-
-    async def _call(
-        self, server: str, tool: str, arguments: dict[str, Any], timeout: float, scope: CallScope | None = None
-    ) -> Any:
-        link = self._links.get(server)
-        if link is None:
-            raise MCPServerError(f"no MCP server named '{server}'")
-        client = link.client
-        if client is None or session_closed(client):  # known dead before sending: reconnect first
-            client = await self._reconnect(link, client)
-        progress = scope.progress_callback() if scope is not None else None
-        for attempt in (1, 2):
-            try:
-                with anyio.fail_after(timeout) as deadline:
-                    link.deadlines.add(deadline)
-                    try:
-                        return await client.call_tool(tool, arguments, progress_callback=progress)
-                    finally:
-                        link.deadlines.discard(deadline)
-            except TimeoutError:
-                raise TimeoutError(f"MCP server '{server}' did not answer {tool} within {timeout:g} s") from None
-            except Exception as err:
-                gone = session_gone(err) or session_lost(client)  # the server forgot the session: it never ran it
-                if not gone and not broken(err):
-                    raise MCPServerError(f"MCP server '{server}' failed on {tool}: {describe(err)}") from None
-                client = await self._reconnect(link, client)
-                if attempt == 2 or not (gone or self._repeatable(link, tool)):
-                    raise MCPServerError(
-                        f"MCP server '{server}' lost the connection during {tool}; it has been restarted, and the "
-                        "call was not repeated because it may already have run"
-                    ) from None
-        raise AssertionError("unreachable")
-
-    # --- public calls -----------------------------------------------------------
-    def call(
-        self, server: str, tool: str, arguments: dict[str, Any], timeout: float | None = None,
-        scope: CallScope | None = None,
-    ) -> Any:  # fmt: skip
-        """Call a tool; returns the MCP ``CallToolResult``.  ``scope``: the run's side of the call
-        (:mod:`agent.mcp.scope`)."""
-        limit = timeout or self.call_timeout
-        if self._here():
-            raise RuntimeError(
-                "a synchronous MCP call on the sessions' own event loop would block it: "
-                "use the async API (ainvoke / acall) there"
-            )
-        link = self._links.get(server)
-        startup = link.startup_timeout if link else self.startup_timeout
-        future = self._run(self._call(server, tool, arguments, limit, scope))
-        return self._result(future, link, limit + startup + 5, f"MCP server '{server}' did not answer {tool}", limit)
-
-    def _result(self, future: concurrent.futures.Future[T], link: _Link | None, backstop: float, what: str,
-                limit: float) -> T:  # fmt: skip
-        """Wait for ``future`` at most ``backstop`` seconds, not counting time a person spends answering the server."""
-        started = time.monotonic()
-        paused_before = link.paused_seconds if link else 0.0
-        while True:
-            done, _ = concurrent.futures.wait([future], timeout=1.0)
-            if done:  # (not future.result(timeout): its TimeoutError would be the call's own, too)
-                return future.result()
-            paused = (link.paused_seconds - paused_before) if link else 0.0
-            if link is not None and link.waiting:
-                continue
-            if time.monotonic() - started - paused > backstop:
-                future.cancel()  # stop the call on the sessions' loop too
-                raise TimeoutError(f"{what} within {limit:g} s")
-
-    async def acall(
-        self, server: str, tool: str, arguments: dict[str, Any], timeout: float | None = None,
-        scope: CallScope | None = None,
-    ) -> Any:  # fmt: skip
-        return await self._await(self._call(server, tool, arguments, timeout or self.call_timeout, scope))
 
     def listed_tools(self) -> dict[str, list[Any]]:
         """The usable MCP tools of each server that started (waiting for the servers first)."""

@@ -1,8 +1,11 @@
 """What one server's connection does besides tools: answer its questions, take its notifications.
 
-* Elicitation (the server asks the user): the toolbox's elicitation handler
-  (:mod:`agent.mcp.elicitation`), run off the event loop when it blocks;
-  while a person answers, the time limits of that server's calls are paused.
+* Elicitation (the server asks the user): the run of the call that asks
+  decides when it says so (the service's runs: an interrupt,
+  :mod:`agent.mcp.questions`; which call asks: :func:`agent.mcp.scope.asking`),
+  else the toolbox's elicitation handler (:mod:`agent.mcp.elicitation`), run
+  off the event loop when it blocks; while a person answers, the time limits
+  of that server's calls are paused.
 * Sampling (the server asks for the model): refused, saying how to allow it,
   unless the server's entry says ``"sampling": true`` and the toolbox has a
   :class:`~agent.mcp.sampling.Sampler`.
@@ -26,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.mcp.elicitation import Elicitation, decline, finish, shown
 from agent.mcp.sampling import SamplingRefused, refusal
+from agent.mcp.scope import AMBIGUOUS, CallScope, asking
 from agent.mcp.transport import SessionOptions, note
 
 if TYPE_CHECKING:
@@ -77,6 +81,22 @@ class LinkHooks:
             schema=dict(getattr(params, "requested_schema", None) or {}),
             url=getattr(params, "url", None),
         )
+        scope = asking(self.link.calls.values())
+        if scope is AMBIGUOUS:
+            why = "several calls are in flight on this session and the server's request does not say which one asks"
+            note(self.toolbox._log(self.link), f"declined a question ({why}): it may be another run's")
+            log.warning("MCP server '%s': declined a question: %s", self.link.name, why)
+            return decline(request)
+        if isinstance(scope, CallScope) and scope.decline:
+            return decline(request)
+        if isinstance(scope, CallScope) and scope.questions is not None:
+            try:
+                with self.paused():
+                    return await scope.questions.ask(request)  # the run's node answers (agent.mcp.questions)
+            except Exception:
+                log.warning("MCP server '%s': putting its question to the run failed; the request is cancelled",
+                            self.link.name, exc_info=True)  # fmt: skip
+                return types.ElicitResult(action="cancel")
         handler = self.toolbox.elicitation_handler or decline
         try:
             with self.paused():

@@ -100,7 +100,7 @@ def to_langchain(toolbox: MCPToolbox, server: str, listed: ListedTool, name: str
     def call(**arguments: Any) -> tuple[str, Any]:
         refuse(listed.checker.check(arguments))
         with tool_errors():
-            return render(toolbox.call(server, tool.name, arguments, scope=CallScope.here()))
+            return render(toolbox.call(server, tool.name, arguments, scope=CallScope.here(tool.name)))
 
     async def acall(**arguments: Any) -> tuple[str, Any]:
         decided, problem = listed.checker.quick(arguments)  # microseconds, usually: a thread hop costs more
@@ -108,7 +108,7 @@ def to_langchain(toolbox: MCPToolbox, server: str, listed: ListedTool, name: str
             problem = await asyncio.to_thread(listed.checker.check, arguments)
         refuse(problem)
         with tool_errors():
-            return render(await toolbox.acall(server, tool.name, arguments, scope=CallScope.here()))
+            return render(await toolbox.acall(server, tool.name, arguments, scope=CallScope.here(tool.name)))
 
     call.__annotations__ = acall.__annotations__ = {}  # LangChain reads a tool function's type hints at every call
     timeout = toolbox.servers[server].timeout or toolbox.call_timeout

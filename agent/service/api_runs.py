@@ -63,6 +63,8 @@ async def create_run(service: Service, thread_id: str | None, body: dict[str, An
         one_of(body["durability"], ("sync", "async", "exit"), "durability")
     kwargs = {k: body[k] for k in KWARGS if body.get(k) is not None}
     kwargs["stream_mode"] = _modes(body.get("stream_mode"))
+    if thread_id is not None and isinstance(kwargs.get("command"), dict) and "resume" in kwargs["command"]:
+        await _check_answers(assistant.graph, thread_id, kwargs["command"]["resume"])
     if_not_exists = "create"
     if thread_id is not None:
         if_not_exists = one_of(body.get("if_not_exists") or "reject", ("reject", "create"), "if_not_exists")
@@ -91,6 +93,19 @@ async def create_run(service: Service, thread_id: str | None, body: dict[str, An
         )
     await service.nudge_wake()
     return found
+
+
+async def _check_answers(graph: Any, thread_id: str, resume: Any) -> None:
+    """A resume that answers an MCP server's question (an elicitation interrupt) must fit its form: refused
+    here at once, with one line, rather than sent to the run (which would only pause again with that line)."""
+    from agent.mcp.questions import check_resume
+
+    state = await graph.aget_state({"configurable": {"thread_id": thread_id}})
+    for pending in state.interrupts:
+        answer = resume[pending.id] if isinstance(resume, dict) and pending.id in resume else resume
+        problem = check_resume(pending.value, answer)
+        if problem is not None:
+            raise ApiError(422, f"command.resume: {problem}")
 
 
 async def _kept(service: Service, run_id: str, after: int, finished: bool) -> AsyncIterator[Event]:

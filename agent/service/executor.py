@@ -21,6 +21,7 @@ import socket
 import uuid
 from typing import Any
 
+from agent.mcp.questions import RUN_SETTING as MCP_QUESTIONS
 from agent.service.events import EventLog
 from agent.service.records import Records
 from agent.service.streaming import Converter, graph_modes
@@ -182,6 +183,8 @@ class Executor:
         kwargs = run["kwargs"]
         given = kwargs.get("config") or {}
         configurable = {**(given.get("configurable") or {}), "thread_id": run["thread_id"]}
+        if configurable.get(MCP_QUESTIONS) != "decline":  # no terminal here: a server's question pauses the run
+            configurable[MCP_QUESTIONS] = "interrupt"
         if kwargs.get("checkpoint_id"):
             configurable["checkpoint_id"] = kwargs["checkpoint_id"]
         if kwargs.get("checkpoint"):
