@@ -1,4 +1,4 @@
-"""What a running tool call can reach of its run: its own id and name, and the run's custom stream.
+"""What a running tool call can reach of its run: its own id and name, the run's custom stream, its model.
 
 The tools step sets a :class:`ToolCallContext` for each call (a context
 variable: each call runs in its own asyncio task or thread, with its own copy
@@ -7,7 +7,9 @@ knowing the tool.  An MCP tool reports its server's progress notifications
 with :func:`progress_reporter`: those arrive on the MCP client's event loop,
 on another thread, where LangGraph's stream writer cannot find its run, so
 the writer is called in a copy of the node's context, captured when the call
-started.
+started.  A tool may also call the run's model on the run's behalf, within the
+run's bounds and counted in its stats (:mod:`graphs.run_model`): an MCP
+server's sampling request is served that way.
 
 A chatty server must not flood the stream: progress is passed on at most
 every :data:`PROGRESS_INTERVAL` seconds per call (the last one, progress equal
@@ -46,6 +48,7 @@ class ToolCallContext:
     name: str
     writer: Writer | None = None  # the run's custom stream (None outside a graph run)
     context: contextvars.Context | None = field(default=None, compare=False)  # the node's, for the writer
+    model: Any = field(default=None, compare=False)  # the run's model, lent (graphs.run_model.LentModel)
 
 
 _current: contextvars.ContextVar[ToolCallContext | None] = contextvars.ContextVar("tool_call", default=None)
@@ -56,9 +59,9 @@ def current() -> ToolCallContext | None:
     return _current.get()
 
 
-def enter(call_id: str, name: str, writer: Writer | None) -> None:
+def enter(call_id: str, name: str, writer: Writer | None, model: Any = None) -> None:
     """Make ``(call_id, name)`` the current call of this context (each call has a context of its own)."""
-    _current.set(ToolCallContext(call_id, name, writer, contextvars.copy_context() if writer else None))
+    _current.set(ToolCallContext(call_id, name, writer, contextvars.copy_context() if writer else None, model))
 
 
 def stream_writer() -> Writer | None:

@@ -122,12 +122,14 @@ async def arun_calls(
     time_left: float,
     emit: Emit = _noop,
     config: RunnableConfig | None = None,
+    model: Any = None,
 ) -> list[ToolMessage]:
-    """Run calls concurrently on the event loop; one message per call, in call order."""
+    """Run calls concurrently on the event loop; one message per call, in call order.  ``model``: the run's
+    model, lent to the tools (:mod:`graphs.run_model`)."""
     writer = stream_writer()
 
     async def one(call: ToolCall) -> ToolMessage:  # a task of its own: the call's context is its own
-        enter(call["id"], call["name"], writer)
+        enter(call["id"], call["name"], writer, model)
         tool = tools[call["name"]]
         limit = _timeout_for(tool, timeout, time_left)
         emit({"type": "tool_start", "id": call["id"], "name": call["name"], "args": call["args"]})
@@ -154,6 +156,7 @@ def run_calls(
     time_left: float,
     emit: Emit = _noop,
     config: RunnableConfig | None = None,
+    model: Any = None,
 ) -> list[ToolMessage]:
     """The synchronous twin of :func:`arun_calls`, on threads.
 
@@ -169,7 +172,7 @@ def run_calls(
     for call in calls:  # by position: a model may (wrongly) reuse an id
         emit({"type": "tool_start", "id": call["id"], "name": call["name"], "args": call["args"]})
         context = contextvars.copy_context()  # tracing and stream writers follow the call into its thread
-        context.run(enter, call["id"], call["name"], writer)
+        context.run(enter, call["id"], call["name"], writer, model)
         futures.append(_in_thread(context.run, tools[call["name"]].invoke, {**call, "type": "tool_call"}, config))
     messages: list[ToolMessage | BaseException] = []
     for call, future in zip(calls, futures, strict=True):

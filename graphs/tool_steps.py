@@ -21,12 +21,14 @@ from graphs.bounds import CUTTING, UsageCache
 from graphs.destructive import DestructiveCalls
 from graphs.flow import Flow, Work
 from graphs.messages import emit, last_ai, thread_of, unanswered_calls
+from graphs.run_model import LentModel
 from graphs.state import AgentState, RunStats, ToolRecord
 from graphs.tool_runner import Paused, arun_calls, run_calls
 from graphs.validate import needs_approval, validate_calls
 
 if TYPE_CHECKING:
     from graphs.nodes import NodeConfig
+    from graphs.pricing import Pricing
 
 DENIED = "Error: the user denied this call; do not retry it."
 
@@ -54,6 +56,10 @@ class ToolSteps:
 
     cfg: NodeConfig
     usage_cache: UsageCache  # the tool log's counts, kept from turn to turn
+
+    if TYPE_CHECKING:
+
+        def _pricing(self, model: Any) -> Pricing: ...
 
     # --- validation (inside the model node) --------------------------------------
     def validated(self, state: AgentState, response: Any, stats: RunStats) -> dict[str, Any]:
@@ -126,7 +132,9 @@ class ToolSteps:
         guard = DestructiveCalls(self.cfg.ledger, self.cfg.tools, thread_of(config), ai.id if ai else None)
         to_run, known = guard.settle(calls, approved)
         guard.started(to_run)
+        lent = LentModel(self.cfg.model, self.cfg.bounds, self._pricing(self.cfg.model), state.get("stats", {}))
         options = {
+            "model": lent,
             "timeout": self.cfg.tool_timeout,
             "budget": self.cfg.tool_result_chars,
             "time_left": self.cfg.bounds.seconds_left(state.get("stats", {})),
@@ -152,6 +160,8 @@ class ToolSteps:
             ),
         ]
         update: dict[str, Any] = {"messages": results, "tool_log": log}
+        if lent.calls:  # the tools used the run's model (an MCP server's sampling): the run's counts
+            update["stats"] = lent.stats
         if state.get("plan"):
             update["plan"] = planning.advance(state["plan"], results)
             emit({"type": "plan", "steps": update["plan"]})

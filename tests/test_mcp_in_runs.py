@@ -1,7 +1,8 @@
 """What an MCP server sends back during a tool call of a run reaches that run: progress notifications become
 ``tool_progress`` events on the run's custom stream; questions (elicitation) become the run's interrupts when the
 run asks for that (``configurable.mcp_elicitation = "interrupt"``, as the service's runs do), and the resume
-answers the server; a question that cannot be attributed to one call is declined.
+answers the server; a question that cannot be attributed to one call is declined; sampling requests are served
+by the run's own model, counted in the run's stats and refused when the run's bounds forbid another call.
 
 Real servers over stdio (our calculator, the conformance fixture server, tests/mcp_asking_server.py, which
 writes down every answer it hears), a real graph, a scripted model.
@@ -25,6 +26,9 @@ from mcp_helpers import stdio_env
 
 from agent.mcp.client import MCPToolbox
 from agent.mcp.config import ServerConfig
+from graphs.bounds import Bounds
+from graphs.pricing import Pricing
+from graphs.run_model import LentModel, ModelRefused
 from graphs.testing import ScriptedModel, answer, call
 from graphs.tool_context import MAX_MESSAGE, PROGRESS_INTERVAL, ProgressReporter, ToolCallContext
 
@@ -45,7 +49,7 @@ def _progress(events: list[dict], call_id: str) -> list[dict]:
 
 
 def test_progress_of_a_call_streams_as_tool_progress_of_that_call(toolbox):
-    """Sync graph (tools on threads): our calculator's progress ("started", "done"), the fixture's 0/50/100 of
+    """Sync graph (tools on threads): our calculator's progress ("started", ticks, "done"), the fixture's 0/50/100 of
     100 (sent 50 ms apart: the middle one is throttled away), each with its own call's id and name."""
     model = ScriptedModel(
         [call("calc__calculator", id="c-calc", expression="2+3"), call("fx__test_tool_with_progress", id="c-fx"),
@@ -53,7 +57,9 @@ def test_progress_of_a_call_streams_as_tool_progress_of_that_call(toolbox):
     )
     events = list(agent(model, tools=toolbox.langchain_tools()).stream({"messages": "go"}, stream_mode="custom"))
     calc = _progress(events, "c-calc")
-    assert [e["message"] for e in calc] == ["calculator: started", "calculator: done"]
+    messages = [e["message"] for e in calc]  # a slow first call (sympy loading) also ticks every 0.5 s
+    assert messages[0] == "calculator: started" and messages[-1] == "calculator: done"
+    assert all(m.startswith("calculator: running for ") for m in messages[1:-1])
     assert {e["name"] for e in calc} == {"calc__calculator"} and calc[0]["total"] is None
     assert calc[-1]["total"] == calc[-1]["progress"]
     fx = _progress(events, "c-fx")
@@ -110,7 +116,7 @@ class Asking:
 
     def __init__(self, home: Path, protocol: str) -> None:
         self.heard_path = home / f"heard-{protocol}.jsonl"
-        entry = ServerConfig(command=sys.executable, args=[ASKING], protocol=protocol,
+        entry = ServerConfig(command=sys.executable, args=[ASKING], protocol=protocol, sampling=True,
                              env=stdio_env(home, ASK_LOG=str(self.heard_path)))  # fmt: skip
         self.box = MCPToolbox({"ask": entry}, call_timeout=10, home=home, log_dir=home / "logs")
         self.log = home / "logs" / "mcp-ask.log"
@@ -119,8 +125,9 @@ class Asking:
         lines = self.heard_path.read_text().splitlines() if self.heard_path.exists() else []
         return [e for e in map(json.loads, lines) if e["tool"] == tool]
 
-    def graph(self, *replies):
-        return agent(ScriptedModel(list(replies)), tools=self.box.langchain_tools(), checkpointer=InMemorySaver())
+    def graph(self, *replies, **settings):
+        model = ScriptedModel(list(replies))
+        return agent(model, tools=self.box.langchain_tools(), checkpointer=InMemorySaver(), **settings)
 
 
 @pytest.fixture(scope="module", params=["2025-11-25", "2026-07-28"])
@@ -217,3 +224,60 @@ def test_an_ambiguous_question_is_declined_not_answered_for_another_run(asking):
     assert "__interrupt__" not in out and out["messages"][-2].content == "nobody registered (decline)"
     assert asking.heard("register")[-1]["action"] == "decline"
     assert "declined a question (several calls are in flight on this session" in asking.log.read_text()
+
+
+# --- sampling within the run's bounds -------------------------------------------------------------------------
+
+
+def test_sampling_is_served_by_the_runs_model_and_counted_in_the_run(asking):
+    """The server's sampling request is the run's third model call (after the call that used the tool, before
+    the answer): the scripted model's next reply answers the server, and the run's stats count it."""
+    graph = asking.graph(call("ask__summarize", id="s1", text="a long story"), answer("a short story"), answer("done"))
+    out = graph.invoke({"messages": "go"}, _config("s1"))
+    assert out["messages"][-2].content == "summary: a short story" and out["answer"] == "done"
+    assert out["stats"]["model_calls"] == 3
+    assert asking.heard("summarize")[-1] == {"tool": "summarize", "kind": "sampling", "text": "a short story"}
+    alone = asking.graph(call("ask__summarize", id="s2", text="x"), answer("y"), answer("done"))
+    tokens = alone.invoke({"messages": "go"}, _config("s2"))["stats"]
+    assert tokens["input_tokens"] > 0 and tokens["output_tokens"] > 0
+
+
+def test_a_bound_of_one_model_call_refuses_the_servers_sampling(asking):
+    graph = asking.graph(call("ask__summarize", id="s3", text="a long story"), max_model_calls=1)
+    out = graph.invoke({"messages": "go"}, _config("s3"))
+    refused = "the agent's run cannot serve it: the run reached its limit of model calls (1)"
+    assert refused in out["messages"][-2].content and out["messages"][-2].status == "error"
+    assert out["stop_reason"] == "model_calls" and out["stats"]["model_calls"] == 1
+
+
+def test_the_lent_model_refuses_past_the_time_tokens_and_cost_bounds():
+    model = ScriptedModel([answer("fine")])
+    late = LentModel(model, Bounds(max_seconds=1), Pricing(), {"started_at": time.time() - 5, "model_calls": 1})
+    with pytest.raises(ModelRefused, match=r"the run reached its time limit \(1 s\)"):
+        asyncio.run(late.ainvoke(["hi"], 100))
+    tokens = LentModel(model, Bounds(max_tokens=1000), Pricing(), {"input_tokens": 900})
+    with pytest.raises(ModelRefused, match="could take the run past its token budget"):
+        asyncio.run(tokens.ainvoke(["hi"], 500))
+    dear = LentModel(model, Bounds(max_cost=0.01), Pricing(input=1.0, output=100.0), {"cost": 0.009})
+    with pytest.raises(ModelRefused, match=r"could take the run past its cost budget \(0.0090 of 0.01 used\)"):
+        asyncio.run(dear.ainvoke(["hi"], 100))
+    fine = LentModel(model, Bounds(), Pricing(), {"started_at": time.time(), "model_calls": 1})
+    assert asyncio.run(fine.ainvoke(["hi"], 100)).content == "fine"
+    assert fine.stats["model_calls"] == 2 and fine.stats["output_tokens"] > 0 and fine.calls == 1
+    assert late.calls == tokens.calls == dear.calls == 0
+
+
+def test_a_fallback_samplers_allowance_is_per_run():
+    """Outside the agent's tools step (no lent model) the toolbox's sampler counts each run apart."""
+    from mcp import types
+
+    from agent.mcp.sampling import Sampler, SamplingRefused
+
+    sampler = Sampler(lambda request: "ok", max_calls=1)
+    params = types.CreateMessageRequestParams(
+        messages=[types.SamplingMessage(role="user", content=types.TextContent(type="text", text="hi"))], max_tokens=9
+    )
+    assert asyncio.run(sampler.serve("s", params, "run-a")).content.text == "ok"
+    with pytest.raises(SamplingRefused, match="used up"):
+        asyncio.run(sampler.serve("s", params, "run-a"))
+    assert asyncio.run(sampler.serve("s", params, "run-b")).content.text == "ok"

@@ -1,5 +1,6 @@
 """MCP servers behind the service: a server's question during a run's tool call pauses the run (an interrupt),
-and the resume answers the server.  A real service process (tests/service_graphs.py's ``make_mcp``, its model
+and the resume answers the server; a server's sampling request is served by the run's model, counted in the
+run.  A real service process (tests/service_graphs.py's ``make_mcp``, its model
 calls the tool it is told to), a real MCP server over stdio (tests/mcp_asking_server.py, which writes down
 every answer it hears), the official langgraph-sdk client.
 """
@@ -25,7 +26,8 @@ SERVER = str(Path(HERE) / "mcp_asking_server.py")
 def service(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("service-mcp")
     heard = tmp / "heard.jsonl"
-    entry = {"command": sys.executable, "args": [SERVER], "env": stdio_env(tmp / "home", ASK_LOG=str(heard))}
+    entry = {"command": sys.executable, "args": [SERVER], "env": stdio_env(tmp / "home", ASK_LOG=str(heard)),
+             "sampling": True}  # fmt: skip
     proc = ServiceProcess(mcp_service_env(tmp, {"ask": entry}))
     yield proc, heard
     proc.stop()
@@ -94,3 +96,12 @@ async def test_a_run_may_say_decline_instead(client, service):
     assert "__interrupt__" not in done
     assert done["messages"][-1]["content"] == "ask__register: nobody registered (decline)"
     assert [e["action"] for e in heard(service, "register")][before:] == ["decline"]
+
+
+async def test_the_service_serves_sampling_with_the_runs_model(client, service):
+    """The model (tests/service_graphs.py's TaskModel, which echoes what it does not understand) answers the
+    server, and the run's stats count that call: the call that used the tool, the sampling, the answer."""
+    done = await client.runs.wait(None, "agent", input=ask('mcp ask__summarize {"text": "a long story"}'))
+    assert done["messages"][-1]["content"] == "ask__summarize: summary: echo: Summarize: a long story"
+    assert done["stats"]["model_calls"] == 3
+    assert heard(service, "summarize")[-1]["text"] == "echo: Summarize: a long story"

@@ -98,8 +98,10 @@ def prestart(settings: Settings) -> None:
 
 
 def serve_sampling(settings: Any) -> None:
-    """When a configured server may sample (``"sampling": true``), serve it with the agent's model,
-    at most ``max_model_calls`` requests per process; the model is built only then."""
+    """When a configured server may sample (``"sampling": true``), serve it with the agent's model; the model
+    is built only then.  The agent graph's runs serve it with their own model, within their bounds
+    (:func:`agent.mcp.sampling.serve_in_run`); this sampler serves the other calls, at most
+    ``max_model_calls`` requests per run."""
     from agent.mcp.config import MCPConfigError, config_path, load_config
 
     path = config_path(getattr(settings, "mcp_config", None), settings.home)

@@ -7,7 +7,9 @@
   off the event loop when it blocks; while a person answers, the time limits
   of that server's calls are paused.
 * Sampling (the server asks for the model): refused, saying how to allow it,
-  unless the server's entry says ``"sampling": true`` and the toolbox has a
+  unless the server's entry says ``"sampling": true``; then served by the
+  asking call's run's model, within the run's bounds
+  (:func:`~agent.mcp.sampling.serve_in_run`), or else by the toolbox's
   :class:`~agent.mcp.sampling.Sampler`.
 * Log notifications: written to the server's own log file
   (``AGENT_HOME/logs/mcp-<name>.log``), never to the terminal, cut to a
@@ -28,8 +30,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from agent.mcp.elicitation import Elicitation, decline, finish, shown
-from agent.mcp.sampling import SamplingRefused, refusal
-from agent.mcp.scope import AMBIGUOUS, CallScope, asking
+from agent.mcp.sampling import SamplingRefused, refusal, serve_in_run
+from agent.mcp.scope import AMBIGUOUS, CallScope, asking, lender
 from agent.mcp.transport import SessionOptions, note
 
 if TYPE_CHECKING:
@@ -116,12 +118,23 @@ class LinkHooks:
         from mcp import types
 
         sampler = self.toolbox.sampler
-        if not self.link.config.sampling or sampler is None:
-            why = refusal(self.link.name) if not self.link.config.sampling else "this client has no model for sampling"
+        model = lender(self.link.calls.values()) if self.link.config.sampling else None
+        scope = asking(self.link.calls.values())
+        why = None
+        if not self.link.config.sampling:
+            why = refusal(self.link.name)
+        elif model is AMBIGUOUS:
+            why = "calls of several runs are in flight on this session and the request does not say whose it is"
+        elif model is None and sampler is None:
+            why = "this client has no model for sampling"
+        if why is not None:
             note(self.toolbox._log(self.link), f"refused a sampling request: {why}")
             return types.ErrorData(code=types.INVALID_REQUEST, message=why)
         try:
-            return await sampler.serve(self.link.name, params)
+            if model is not None:  # the run's own model, within its bounds (graphs.run_model)
+                return await serve_in_run(self.link.name, params, model)
+            run = scope.run_key if isinstance(scope, CallScope) else None
+            return await sampler.serve(self.link.name, params, run)
         except SamplingRefused as err:
             note(self.toolbox._log(self.link), f"refused a sampling request: {err}")
             return types.ErrorData(code=types.INVALID_REQUEST, message=str(err))

@@ -7,7 +7,8 @@ another thread, where nothing says which run they belong to.  The MCP tool
 builds a :class:`CallScope` in the run's context, when the call starts, and
 the toolbox hands it to the call: progress goes to the run's stream
 (:mod:`graphs.tool_context`), questions become the run's interrupts when the
-run asks for that (:mod:`agent.mcp.questions`).
+run asks for that (:mod:`agent.mcp.questions`), sampling requests are served
+by the run's model within the run's bounds (:mod:`graphs.run_model`).
 
 Which call a server's request belongs to (:func:`asking`) is exact when the
 request is handled inside the call's own task: with protocol 2026-07-28 a
@@ -41,6 +42,8 @@ class CallScope:
     progress: Report | None = None  # thread-safe, throttled (graphs.tool_context.ProgressReporter)
     questions: Questions | None = None  # the run turns the server's questions into interrupts
     decline: bool = False  # the run declines the server's questions
+    model: Any = None  # the run's model, lent for sampling (graphs.run_model.LentModel)
+    run_key: str | None = None  # which run (a fallback sampler's allowance is counted per run)
 
     @classmethod
     def here(cls, tool: str) -> CallScope | None:
@@ -56,6 +59,8 @@ class CallScope:
             progress=progress_reporter(),
             questions=Questions(tool, call_id) if setting == "interrupt" else None,
             decline=setting == "decline",
+            model=call.model if call is not None else None,
+            run_key=_run_key(),
         )
 
     @property
@@ -99,6 +104,33 @@ def asking(in_flight: Iterable[CallScope | None]) -> CallScope | _Ambiguous | No
     return None
 
 
+def lender(in_flight: Iterable[CallScope | None]) -> Any:
+    """The run model a server's sampling request is served with (see :func:`asking`): the asking call's run's,
+    None when no call in flight has one (the toolbox's sampler serves), or :data:`AMBIGUOUS` when calls of
+    different runs (or of none) are in flight and the request does not say which one asks."""
+    exact = CURRENT.get()
+    if exact is not None:
+        return exact.model
+    models = {id(scope.model if scope else None): scope.model if scope else None for scope in in_flight}
+    if len(models) == 1:  # one call, or calls of one tools step (one lent model)
+        return next(iter(models.values()))
+    return AMBIGUOUS if any(model is not None for model in models.values()) else None
+
+
+def _run_key() -> str | None:
+    """The graph run's id (the service puts it in the metadata), else its thread: what a run's allowance is
+    counted by when no model is lent."""
+    from langgraph.config import get_config
+
+    try:
+        config = get_config()
+    except RuntimeError:
+        return None
+    run = (config.get("metadata") or {}).get("run_id") or config.get("run_id")
+    thread = (config.get("configurable") or {}).get("thread_id")
+    return str(run) if run else (f"thread:{thread}" if thread else None)
+
+
 def _run_setting() -> Any:
     """How the current graph run wants its MCP questions answered (``configurable.mcp_elicitation``)."""
     from langgraph.config import get_config
@@ -109,4 +141,4 @@ def _run_setting() -> Any:
         return None
 
 
-__all__ = ["AMBIGUOUS", "CURRENT", "CallScope", "asking"]
+__all__ = ["AMBIGUOUS", "CURRENT", "CallScope", "asking", "lender"]

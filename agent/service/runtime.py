@@ -24,6 +24,12 @@ async def open_service(settings: Any, graphs: dict[str, Any] | None = None) -> A
     url = settings.resolved_checkpointer()
     saver = open_checkpointer(url)
     store = open_store(url)
+    if graphs is None:
+        from agent.mcp import serve_sampling
+
+        # As `agent run` does: servers allowed to sample are served (the agent graph's runs lend their own
+        # model, within their bounds; this sampler serves the calls of other graphs).
+        serve_sampling(settings)
     if graphs is None and settings.service_graphs is not None:
         graphs = load_graphs(settings.service_graphs, checkpointer=saver, store=store, settings=settings)
     if graphs is None:
