@@ -105,7 +105,8 @@ export class Conversation {
 
   _show(turn) {
     this.els.empty.hidden = true;
-    const view = new TurnView(turn, this.views.length + 1, { decide: (t, d) => this.decide(t, d) });
+    const view = new TurnView(turn, this.views.length + 1,
+      { decide: (t, d) => this.decide(t, d), answer: (t, v) => this.answer(t, v) });
     this.views.push(view);
     this.els.conversation.append(view.el);
     return view;
@@ -137,14 +138,17 @@ export class Conversation {
     await this._run(threadId, turn, { input });
   }
 
-  // A new message leaves a pending approval unanswered: its calls are not run.
+  // A new message leaves a pending approval (or a server's question) unanswered: its calls are not run.
   _supersede(view) {
     const { turn } = view;
-    if (!turn.approval || turn.approval.decided) return;
-    turn.approval.decided = "superseded";
-    const changes = [{ part: "approval" }];
+    const approval = turn.approval && !turn.approval.decided;
+    const ask = turn.ask && !turn.ask.decided;
+    if (!approval && !ask) return;
+    if (approval) turn.approval.decided = "superseded";
+    if (ask) turn.ask.decided = "superseded";
+    const changes = [{ part: "approval" }, { part: "ask" }];
     for (const item of turn.items) {
-      if (item.kind === "tool" && item.status === "approval") {
+      if (item.kind === "tool" && (item.status === "approval" || item.status === "asking")) {
         item.status = "unanswered";
         changes.push({ part: "tool", id: item.id });
       }
@@ -161,6 +165,17 @@ export class Conversation {
     startRun(turn, decision);
     view.update([{ part: "approval" }]);
     await this._run(this.threadId, turn, { command: { resume: decision } }).catch((err) => this.hooks.error(err));
+  }
+
+  // An MCP server's question answered (Accept, Decline or Cancel): the run resumes with the answer.
+  async answer(turn, value) {
+    while (this.active) await this.active.done;
+    if (!this.threadId || !turn.ask || turn.ask.decided) return;
+    turn.ask.decided = value.action;
+    const view = this._viewOf(turn);
+    startRun(turn, value.action);
+    view.update([{ part: "ask" }]);
+    await this._run(this.threadId, turn, { command: { resume: value } }).catch((err) => this.hooks.error(err));
   }
 
   async stop() {
@@ -325,8 +340,10 @@ export class Conversation {
     }
     const changes = [{ part: "runs" }];
     if (state?.interrupts?.length) changes.push(...setApproval(turn, state.interrupts));
-    if (turn.approval && !turn.approval.decided) {
+    const asking = turn.ask && !turn.ask.decided;
+    if (asking || (turn.approval && !turn.approval.decided)) {
       run.status = "paused";
+      run.pausedFor = asking ? "ask" : "approval";
     } else if (run.error || record?.status === "error") {
       run.status = "error";
     } else if (active.stopRequested || record?.status === "interrupted") {
@@ -355,7 +372,8 @@ export class Conversation {
     view.update(changes);
     this._toBottom();
     clearRun(threadId, active.runId);
-    this.hooks.announce(run.status === "paused" ? "Paused: waiting for your approval."
+    this.hooks.announce(run.status === "paused" ? (asking ? "Paused: an MCP server asks you a question."
+      : "Paused: waiting for your approval.")
       : run.status === "stopped" ? "Stopped." : run.status === "error" ? `The run failed: ${run.error || ""}`
         : stopText(run.finish?.stopReason) || "Done.");
     if (run.status === "paused") view.focusApproval();

@@ -4,11 +4,13 @@
 //
 // apply() returns what changed, so the view updates only those parts (a token appends text).
 
+import { askOf } from "./ask.js";
+
 const DENIED_TEXT = "Error: the user denied this call";
 
 export function newTurn(question, messageId) {
   return {
-    question, messageId, items: [], plan: null, approval: null, notes: [], runs: [], status: "running",
+    question, messageId, items: [], plan: null, approval: null, ask: null, notes: [], runs: [], status: "running",
   };
 }
 
@@ -171,7 +173,10 @@ export function markRunning(turn) {
   }
 }
 
+// A pause of the run: a destructive call to approve, or an MCP server's question (an "elicitation").
 export function setApproval(turn, interrupts) {
+  const asked = interrupts.map((i) => i?.value).find((v) => v?.type === "elicitation");
+  if (asked) return setAsk(turn, asked);
   const value = interrupts.map((i) => i?.value).find((v) => v?.type === "approval");
   if (!value) return [];
   const calls = Array.isArray(value.calls) ? value.calls : [];
@@ -182,6 +187,17 @@ export function setApproval(turn, interrupts) {
     if (item.status === "queued" || item.status === "running") {
       Object.assign(item, { args: call.args ?? item.args, status: "approval" });
     }
+    changes.push({ part: "tool", id: item.id });
+  }
+  return changes;
+}
+
+function setAsk(turn, value) {
+  turn.ask = askOf(value);
+  const changes = [{ part: "ask" }];
+  const item = value.id ? turn.items.find((i) => i.kind === "tool" && i.id === value.id) : null;
+  if (item && ["queued", "running", "unanswered"].includes(item.status)) {
+    item.status = "asking";
     changes.push({ part: "tool", id: item.id });
   }
   return changes;

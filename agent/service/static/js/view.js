@@ -2,6 +2,7 @@
 // apart, collapsed), a card per tool call, the approval buttons, and a summary of each run.
 // Only text nodes carry what the model and the tools said.
 
+import { renderAsk } from "./ask.js";
 import { bounded, clear, clip, h, number, pretty, seconds } from "./dom.js";
 
 const EXPLAIN = {
@@ -21,6 +22,7 @@ const STEP_MARK = { pending: "○", done: "✓", failed: "✗", skipped: "–" }
 const TOOL_STATE = {
   queued: "queued", running: "running", ok: "done", error: "failed", rejected: "refused before running",
   denied: "denied: not run", stopped: "stopped", approval: "waiting for your approval", unanswered: "not run",
+  asking: "waiting for your answer",
 };
 
 const DECIDED = {
@@ -51,15 +53,16 @@ export class TurnView {
     this.items = h("div", { class: "items", "aria-live": "polite", "aria-relevant": "additions" });
     this.notes = h("div", { class: "notes" });
     this.approval = h("section", { class: "approval", hidden: true, "aria-label": "Approval needed" });
+    this.ask = h("section", { class: "ask", hidden: true, "aria-label": "A question from an MCP server" });
     this.runs = h("div", { class: "runs" });
     this.working = h("p", { class: "working", hidden: true }, h("span", { class: "spinner", "aria-hidden": "true" }),
       " Working…");
     this.el = h("article", { class: "turn", "aria-label": `Question ${number}`, dataset: { message: turn.messageId || "" } },
       h("div", { class: "question" }, h("span", { class: "visually-hidden" }, "You asked: "),
         h("p", { class: "bubble", text: turn.question })),
-      h("div", { class: "reply" }, this.plan, this.items, this.notes, this.approval, this.working, this.runs));
+      h("div", { class: "reply" }, this.plan, this.items, this.notes, this.approval, this.ask, this.working, this.runs));
     for (const item of turn.items) this._item(item);
-    this.update([{ part: "plan" }, { part: "notes" }, { part: "approval" }, { part: "runs" }]);
+    this.update([{ part: "plan" }, { part: "notes" }, { part: "approval" }, { part: "ask" }, { part: "runs" }]);
   }
 
   update(changes) {
@@ -70,6 +73,7 @@ export class TurnView {
       else if (change.part === "plan") this._plan();
       else if (change.part === "notes") this._notes();
       else if (change.part === "approval") this._approval();
+      else if (change.part === "ask") renderAsk(this.ask, this.turn.ask, (value) => this.handlers.answer(this.turn, value));
       else if (change.part === "runs") this._runs();
     }
     this.working.hidden = this.turn.status !== "running";
@@ -202,7 +206,8 @@ export class TurnView {
   }
 
   focusApproval() {
-    this.approval.querySelector("button")?.focus();
+    if (this.turn.ask && !this.turn.ask.decided) this.ask.querySelector("input, select, button")?.focus();
+    else this.approval.querySelector("button")?.focus();
   }
 
   _runs() {
@@ -227,7 +232,7 @@ function runSummary(run) {
   let headline;
   let level = "";
   if (run.status === "paused") {
-    headline = "Paused: waiting for your approval";
+    headline = run.pausedFor === "ask" ? "Paused: waiting for your answer" : "Paused: waiting for your approval";
   } else if (run.status === "stopped") {
     headline = "Stopped at your request";
     level = "warn";
