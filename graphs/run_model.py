@@ -27,6 +27,7 @@ from graphs.bounds import EXPLAIN, Bounds
 from graphs.pricing import Pricing
 from graphs.state import RunStats
 
+
 class ModelRefused(Exception):
     """Why the run's model was not lent for a call; the message says which bound, with its value."""
 

@@ -98,7 +98,9 @@ def test_quick_run_measures_every_benchmark_and_saves_the_figures(tmp_path):
         assert all((tmp_path / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
 
     readme = tmp_path / "README.md"  # the README's figures, generated from the saved run
-    readme.write_text("# x\n\n## Performance\n<!-- bench:start -->\nSTALE-FIGURES\n<!-- bench:end -->\n\nWhy: people.\n")
+    readme.write_text(
+        "# x\n\n## Performance\n<!-- bench:start -->\nSTALE-FIGURES\n<!-- bench:end -->\n\nWhy: people.\n"
+    )
     done = subprocess.run([sys.executable, "-m", "bench.readme", str(out), str(readme)], cwd=REPO, timeout=60)
     assert done.returncode == 0
     text = readme.read_text()

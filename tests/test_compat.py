@@ -33,7 +33,9 @@ def test_the_mcp_sdk_still_has_the_internals_we_use():
             assert cache is not None, "mcp: ClientSession._tool_output_schemas moved: update agent/mcp/compat.py"
             assert "calculator" in cache[0]
             dispatcher = getattr(getattr(client, "_session", None), "_dispatcher", None)
-            assert hasattr(dispatcher, "_closed"), "mcp: the dispatcher's _closed flag moved: update agent/mcp/compat.py"
+            assert hasattr(dispatcher, "_closed"), (
+                "mcp: the dispatcher's _closed flag moved: update agent/mcp/compat.py"
+            )
         async with http_client({"X-Test": "1"}) as http:
             assert http.headers["X-Test"] == "1"
 

@@ -123,7 +123,10 @@ def test_specs_names_hints_and_timeouts(demo):
     assert [s.name for s in read_only] == ["db_list_tables", "db_describe_table", "db_query"]
     for spec in read_only:
         assert (spec.hints.read_only, spec.hints.destructive, spec.hints.idempotent, spec.hints.open_world) == (
-            True, False, True, False
+            True,
+            False,
+            True,
+            False,
         )
         assert spec.hints.timeout is not None and spec.hints.timeout > 2.0 and spec.hints.title
         assert "SQLite" in spec.description

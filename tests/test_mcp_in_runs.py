@@ -52,8 +52,11 @@ def test_progress_of_a_call_streams_as_tool_progress_of_that_call(toolbox):
     """Sync graph (tools on threads): our calculator's progress ("started", ticks, "done"), the fixture's 0/50/100 of
     100 (sent 50 ms apart: the middle one is throttled away), each with its own call's id and name."""
     model = ScriptedModel(
-        [call("calc__calculator", id="c-calc", expression="2+3"), call("fx__test_tool_with_progress", id="c-fx"),
-         answer("5")]  # fmt: skip
+        [
+            call("calc__calculator", id="c-calc", expression="2+3"),
+            call("fx__test_tool_with_progress", id="c-fx"),
+            answer("5"),
+        ]  # fmt: skip
     )
     events = list(agent(model, tools=toolbox.langchain_tools()).stream({"messages": "go"}, stream_mode="custom"))
     calc = _progress(events, "c-calc")

@@ -31,7 +31,10 @@ def test_a_model_call_past_the_time_bound_is_given_up(env):
         started = time.monotonic()
         out = subprocess.run(
             [sys.executable, "-m", "agent", "run", "hello", "--max-seconds", "2", "--json", "--planning", "off"],
-            capture_output=True, text=True, timeout=60, env={**env, "OPENAI_BASE_URL": server.url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**env, "OPENAI_BASE_URL": server.url},
         )
         elapsed = time.monotonic() - started
     assert out.returncode == 3, out.stderr
@@ -62,7 +65,10 @@ def test_ctrl_c_stops_a_run_at_once_and_keeps_the_thread(env):
         run_env = {**env, "OPENAI_BASE_URL": server.url}
         proc = subprocess.Popen(
             [sys.executable, "-m", "agent", "run", "first task", "--thread", "kept", "--planning", "off"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=run_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=run_env,
         )
         deadline = time.monotonic() + 30
         while not server.requests and time.monotonic() < deadline:  # wait until the model call is under way
@@ -76,7 +82,10 @@ def test_ctrl_c_stops_a_run_at_once_and_keeps_the_thread(env):
         assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
         again = subprocess.run(
             [sys.executable, "-m", "agent", "run", "second task", "--thread", "kept", "--json", "--planning", "off"],
-            capture_output=True, text=True, timeout=60, env=run_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=run_env,
         )
     assert again.returncode == 0, again.stderr  # the thread's lock was let go
     assert json.loads(again.stdout)["answer"] == "second answer"
