@@ -6,6 +6,12 @@ into a cache directory once (``~/.cache/langgraph-mcp-agent-tests/node``, or
 ``$AGENT_TEST_NODE_CACHE``) and reuse it on every later run.  Where npm is
 missing or the registry unreachable, :func:`suite` skips with the reason.
 
+The MCP Inspector (``@modelcontextprotocol/inspector``, whose v2 needs Node.js
+>= 22.19) goes into the same cache, in its own directory per version
+(``inspector-<version>``), installed in a staging directory and renamed into
+place so that an interrupted install is never taken for a finished one; see
+:func:`inspector`.
+
 Results come from the suite's own ``checks.json`` files (``-o DIR``): one
 list of checks per scenario, each ``SUCCESS``, ``FAILURE``, ``WARNING`` or
 ``INFO``.
@@ -19,12 +25,14 @@ import platform
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 SUITE_VERSION = "0.1.16"
+INSPECTOR_VERSION = "2.12.0"
 NODE_MAJOR = "22"
 INSTALL_SECONDS = 600
 _TIMESTAMP = re.compile(r"-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z$")
@@ -72,31 +80,94 @@ def suite() -> Suite:
         found = _installed(root)
         if found is not None:
             return found
-        npm = shutil.which("npm")
         node_package = _NODE_PACKAGES.get((platform.system(), platform.machine()))
-        if npm is None:
-            pytest.skip("npm is not installed: it is needed once to fetch Node.js 22 and the MCP conformance suite")
         if node_package is None:
             pytest.skip(f"no Node.js package on npm for {platform.system()} {platform.machine()}")
         if not (root / "package.json").exists():
             (root / "package.json").write_text('{"private": true}\n')
         packages = [f"{node_package}@{NODE_MAJOR}", f"@modelcontextprotocol/conformance@{SUITE_VERSION}"]
-        try:
-            done = subprocess.run(
-                [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", *packages],
-                cwd=root,
-                capture_output=True,
-                text=True,
-                timeout=INSTALL_SECONDS,
-            )
-        except subprocess.TimeoutExpired:
-            pytest.skip(f"npm install of Node.js {NODE_MAJOR} and the conformance suite took over {INSTALL_SECONDS} s")
-        if done.returncode != 0:
-            reason = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-            pytest.skip(f"npm could not install the MCP conformance suite (registry unreachable?): {reason[0][:300]}")
+        _npm_install(root, packages, f"Node.js {NODE_MAJOR} and the MCP conformance suite")
         found = _installed(root)
         if found is None:
             pytest.fail(f"npm installed {packages} into {root}, but no usable node {NODE_MAJOR} or suite is there")
+        return found
+
+
+def _npm_install(root: Path, packages: list[str], what: str) -> None:
+    """``npm install packages`` in ``root``; a skip saying why when npm is missing or the registry unreachable."""
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip(f"npm is not installed: it is needed once to fetch {what}")
+    try:
+        done = subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", *packages],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=INSTALL_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.skip(f"npm install of {what} took over {INSTALL_SECONDS} s")
+    if done.returncode != 0:
+        pytest.skip(f"npm could not install {what} (registry unreachable?): {_npm_reason(done.stderr or done.stdout)}")
+
+
+def _npm_reason(output: str) -> str:
+    """npm's own reason line (e.g. its FetchError), not the stack or the pointer to its debug log."""
+    lines = [line.removeprefix("npm error").strip() for line in output.strip().splitlines()]
+    noise = ("code ", "syscall ", "errno ", "at ", "A complete log", "}")
+    useful = [line for line in lines if line and not line.startswith(noise)]
+    return (useful[:1] or lines[-1:] or ["no output"])[0][:300]
+
+
+@dataclass(frozen=True)
+class Inspector:
+    node: Path
+    launcher: Path
+
+    def command(self, *args: str) -> list[str]:
+        """The Inspector's CLI mode (``--cli`` must come first: the launcher forwards the rest unchanged)."""
+        return [str(self.node), str(self.launcher), "--cli", *args]
+
+
+def _inspector_in(directory: Path, node: Path) -> Inspector | None:
+    package = directory / "node_modules" / "@modelcontextprotocol" / "inspector" / "package.json"
+    if not package.exists():
+        return None
+    meta = json.loads(package.read_text())
+    launcher = package.parent / meta["bin"]["mcp-inspector"]
+    return Inspector(node, launcher) if meta["version"] == INSPECTOR_VERSION and launcher.exists() else None
+
+
+def inspector() -> Inspector:
+    """The MCP Inspector on the cached Node.js 22, installed on first use; a skip saying why when it cannot be."""
+    from filelock import FileLock
+
+    node = suite().node
+    root = cache_dir()
+    target = root / f"inspector-{INSPECTOR_VERSION}"
+    with FileLock(str(root / ".inspector.lock"), timeout=INSTALL_SECONDS):
+        found = _inspector_in(target, node)
+        if found is not None:
+            return found
+        for stale in root.glob(".inspector-staging-*"):  # left by an install that was killed
+            shutil.rmtree(stale, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=".inspector-staging-", dir=root))
+        staging.chmod(0o755)  # mkdtemp makes it 0700; the cache's other directories are 0755
+        (staging / "package.json").write_text('{"private": true}\n')
+        try:
+            _npm_install(staging, [f"@modelcontextprotocol/inspector@{INSPECTOR_VERSION}"], "the MCP Inspector")
+            if _inspector_in(staging, node) is None:
+                pytest.fail(
+                    f"npm installed @modelcontextprotocol/inspector@{INSPECTOR_VERSION}, but no launcher is there"
+                )
+            if target.exists():  # a broken or hand-edited copy: replaced, not trusted
+                shutil.rmtree(target)
+            os.rename(staging, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        found = _inspector_in(target, node)
+        assert found is not None
         return found
 
 
@@ -170,4 +241,13 @@ def run_client_scenarios(
     return read_results(out), done.stdout + done.stderr
 
 
-__all__ = ["counts", "problems", "read_results", "run_client_scenarios", "run_server_suite", "suite"]
+__all__ = [
+    "Inspector",
+    "counts",
+    "inspector",
+    "problems",
+    "read_results",
+    "run_client_scenarios",
+    "run_server_suite",
+    "suite",
+]
