@@ -1,7 +1,7 @@
 """``python -m bench --plot [PATH]``: one PNG per benchmark from a ``--json`` file, beside it.
 
 Figures measured against a size (turns, calls) are drawn as lines; the others
-as bars per case and contender with their p25–p75 spread.  Needs matplotlib
+as bars per case and contender with their p25–p75 spread; one panel per unit.  Needs matplotlib
 (``pip install -e '.[bench]'``); without it, one line says so.
 """
 
@@ -68,6 +68,14 @@ def _lines(ax: Any, measures: list[dict[str, Any]]) -> None:
     ax.legend(fontsize=7)
 
 
+def _by_unit(measures: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """One panel per unit: runs per second and MiB never share an axis."""
+    units: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for m in measures:
+        units[_unit(m)].append(m)
+    return list(units.values())
+
+
 def plot(path: Path) -> int:
     try:
         import matplotlib
@@ -87,7 +95,7 @@ def plot(path: Path) -> int:
         measures = [m for m in bench.get("measures", []) if m.get("stat")]
         lined = [m for m in measures if any(k in m for k in X_KEYS)]
         barred = [m for m in measures if m not in lined]
-        panels = [p for p in ((barred, _bars), (lined, _lines)) if p[0]]
+        panels = [(group, draw) for kind, draw in ((barred, _bars), (lined, _lines)) for group in _by_unit(kind)]
         if not panels:
             continue
         fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4.5), squeeze=False)
