@@ -43,7 +43,7 @@ class _Box:
         self.servers = {"s": SimpleNamespace(timeout=None)}
         self.sent: list[dict] = []
 
-    async def acall(self, server: str, tool: str, arguments: dict) -> object:
+    async def acall(self, server: str, tool: str, arguments: dict, scope: object = None) -> object:
         self.sent.append(arguments)
         return SimpleNamespace(content=[], is_error=False, structured_content={"ok": True})
 
