@@ -60,6 +60,51 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+# Modules that start processes (the CLI, MCP servers, the service, a browser, Node.js), servers or the benchmarks:
+# all of their tests are "slow", so `python -m pytest -m "not slow"` is the quick in-process loop (about two minutes).
+SLOW_MODULES = frozenset(
+    [
+        "bench",
+        "cli",
+        "cli_chat",
+        "cli_config",
+        "cli_pipes",
+        "cli_runs",
+        "costs",
+        "langgraph_dev",
+        "mcp_cli_commands",
+        "mcp_client",
+        "mcp_client_cli",
+        "mcp_client_hostile",
+        "mcp_conformance",
+        "mcp_http_limits",
+        "mcp_http_sessions",
+        "mcp_inspector",
+        "mcp_interact",
+        "mcp_oauth",
+        "mcp_server_features",
+        "mcp_servers",
+        "memory",
+        "models",
+        "pg_memory",
+        "providers",
+        "readme",
+        "service",
+        "service_mcp",
+        "service_replicas",
+        "thread_runs",
+        "web_mcp",
+        "web_page",
+    ]
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.stem.removeprefix("test_") in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 POSTGRES_DSN = os.environ.get("AGENT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 

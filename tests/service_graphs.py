@@ -1,6 +1,7 @@
 """Graphs for the service tests: a model that acts on the words of its task, and a few tools.
 
     "sleep 2"      -> calls sleep(seconds=2), then answers "slept 2"
+    "hold PATH"    -> calls hold(path=PATH): runs until the test creates PATH (at most a minute), answers "released"
     "erase NAME"   -> calls the destructive erase(table=NAME), then answers what the tool said
     "add A B"      -> calls add(a=A, b=B), then answers "A+B=<sum>"
     "tell me X"    -> emits a custom event, then answers "X" (no tool)
@@ -32,6 +33,15 @@ def sleep(seconds: float) -> str:
     """Sleep some seconds."""
     time.sleep(seconds)
     return f"slept {seconds:g}"
+
+
+@tool
+def hold(path: str) -> str:
+    """Wait until a file exists (the test releases the run when it has seen what it needs)."""
+    deadline = time.monotonic() + 60
+    while not Path(path).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return "released" if Path(path).exists() else "never released"
 
 
 @tool
@@ -70,6 +80,8 @@ class TaskModel(LocalChatModel):
         call = None
         if verb == "sleep":
             call = ("sleep", {"seconds": float(words[1])})
+        elif verb == "hold":
+            call = ("hold", {"path": words[1]})
         elif verb == "erase":
             call = ("erase", {"table": words[1]})
         elif verb == "add":
@@ -94,7 +106,7 @@ def make(checkpointer: Any, store: Any, settings: Any) -> Any:
     """The service's graph factory."""
     return build_agent(
         model=TaskModel(),
-        tools=[sleep, add, erase],
+        tools=[sleep, hold, add, erase],
         checkpointer=checkpointer,
         store=store,
         settings=GraphSettings(planning="off", context_strategy="all", thread_wait=60),

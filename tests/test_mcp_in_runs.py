@@ -186,15 +186,18 @@ def test_concurrent_runs_each_answer_their_own_question(asking):
         value = {"action": "accept", "content": {"name": name.title()}, "id": f"c-{name}"}
         return graphs[name].invoke(Command(resume=value), _config(name))
 
+    exact = asking.box.servers["ask"].protocol == "2026-07-28"
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         paused = dict(zip(graphs, pool.map(first, graphs), strict=True))
-        done = dict(zip(graphs, pool.map(resume, graphs), strict=True))
+        # 2025-11-25: a re-made call that asks while the other run's call is in flight is declined as well, so
+        # those answers go one run at a time (the concurrent case is the first pass above)
+        done = dict(zip(graphs, (pool.map if exact else map)(resume, graphs), strict=True))
     for name in graphs:
         outcome = paused[name].get("__interrupt__")
         if outcome:  # (2025-11-25: a question asked while the other run's call was in flight is declined)
             assert outcome[0].value["id"] == f"c-{name}"
             assert done[name]["messages"][-2].content == f"registered {name.title()}, 30, in {name}"
-    if asking.box.servers["ask"].protocol == "2026-07-28":
+    if exact:
         assert all(paused[name].get("__interrupt__") for name in graphs)
 
 

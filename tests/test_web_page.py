@@ -284,7 +284,7 @@ def test_stop_a_long_run(graphs_service, page):
 
 
 @slow
-def test_a_dropped_connection_and_a_reload_rejoin_the_run(graphs_service, page):
+def test_a_dropped_connection_and_a_reload_rejoin_the_run(graphs_service, page, tmp_path):
     rejoined: list[str] = []
 
     def seen(request) -> None:
@@ -293,13 +293,14 @@ def test_a_dropped_connection_and_a_reload_rejoin_the_run(graphs_service, page):
 
     page.on("request", seen)
     proxy = DroppingProxy(graphs_service)
+    gate = tmp_path / "release"  # the run's tool holds until the test has dropped and reloaded (no race)
     try:
         page.goto(proxy.url + "/")
         asked = time.monotonic()
-        ask(page, "sleep 8")  # long enough to drop the connection and reload in the middle of it on a busy machine
+        ask(page, f"hold {gate}")
         expect(page.locator(".tool")).to_have_attribute("data-status", "running")
         thread = thread_of(page)
-        expect(page.locator(f'#thread-list a[data-id="{thread}"]')).to_contain_text("sleep 8")
+        expect(page.locator(f'#thread-list a[data-id="{thread}"]')).to_contain_text("hold ")
         saved = page.evaluate(f"() => sessionStorage.getItem('agent-ui.run.{thread}')")
         late = f"{time.monotonic() - asked:.1f} s after asking: {page.locator('#conversation').inner_text()[-200:]!r}"
         assert saved and json.loads(saved)["lastEventId"] > 0, late
@@ -312,31 +313,38 @@ def test_a_dropped_connection_and_a_reload_rejoin_the_run(graphs_service, page):
         page.reload()
         assert thread_of(page) == thread
         expect(page.locator(".tool")).to_have_attribute("data-status", "running")
+        gate.touch()
         expect(last_summary(page)).to_contain_text("Answered")
         expect(page.locator(".turn")).to_have_count(1)
         expect(page.locator(".tool")).to_have_count(1)
         expect(page.locator(".tool")).to_have_attribute("data-status", "ok")
-        expect(page.locator(".answer").last).to_have_text("sleep: slept 8")
+        expect(page.locator(".answer").last).to_have_text("hold: released")
         assert len(rejoined) >= 2 and int(rejoined[-1]) > 0, rejoined
         assert page.evaluate(f"() => sessionStorage.getItem('agent-ui.run.{thread}')") is None
     finally:
+        gate.touch()  # a failed test leaves no run holding the service
         proxy.close()
 
 
 @slow
-def test_a_run_started_elsewhere_is_followed(graphs_service, page):
+def test_a_run_started_elsewhere_is_followed(graphs_service, page, tmp_path):
     """A thread busy with a run this tab did not start (the API, another tab): followed to its end, shown once,
     and followed again after leaving it for another thread."""
-    with httpx.Client(base_url=graphs_service, timeout=10) as client:
-        thread = client.post("/threads", json={}).json()["thread_id"]
-        body = {"assistant_id": "agent", "input": {"messages": [{"role": "user", "content": "sleep 4"}]}}
-        client.post(f"/threads/{thread}/runs", json=body).raise_for_status()
-    page.goto(f"{graphs_service}/#/threads/{thread}")
-    expect(page.locator(".tool")).to_have_attribute("data-status", "running")
-    page.get_by_role("button", name="New thread").click()
-    expect(page.locator(".turn")).to_have_count(0)
-    page.go_back()
-    expect(page.locator(".answer").last).to_have_text("sleep: slept 4")
+    gate = tmp_path / "release"  # the run holds until the page has left the thread and come back
+    try:
+        with httpx.Client(base_url=graphs_service, timeout=10) as client:
+            thread = client.post("/threads", json={}).json()["thread_id"]
+            body = {"assistant_id": "agent", "input": {"messages": [{"role": "user", "content": f"hold {gate}"}]}}
+            client.post(f"/threads/{thread}/runs", json=body).raise_for_status()
+        page.goto(f"{graphs_service}/#/threads/{thread}")
+        expect(page.locator(".tool")).to_have_attribute("data-status", "running")
+        page.get_by_role("button", name="New thread").click()
+        expect(page.locator(".turn")).to_have_count(0)
+        page.go_back()
+        expect(page.locator(".tool")).to_have_attribute("data-status", "running")
+    finally:
+        gate.touch()
+    expect(page.locator(".answer").last).to_have_text("hold: released")
     expect(last_summary(page)).to_contain_text("Answered")
     expect(page.locator(".turn")).to_have_count(1)
     expect(page.locator(".tool")).to_have_count(1)
