@@ -160,3 +160,27 @@ def legacy_mcp_python() -> str:
         return legacy.legacy_python()
     except legacy.LegacyEnvError as err:
         pytest.skip(str(err))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium per test module (the browser tests')."""
+    from web_browser import launch, sync_playwright_or_skip
+
+    sync_playwright = sync_playwright_or_skip()
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page; a script error in it fails the test."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    yield page
+    context.close()
+    assert errors == [], f"errors in the page: {errors}"

@@ -14,6 +14,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
+def ask(text: str) -> dict:
+    """A run's input: one user message."""
+    return {"messages": [{"role": "user", "content": text}]}
+
+
 def graphs_file(tmp: Path) -> Path:
     path = tmp / "graphs.json"
     path.write_text(json.dumps({"graphs": {"agent": str(HERE / "service_graphs.py") + ":make"}}))

@@ -12,7 +12,7 @@ import json
 import httpx
 import pytest
 from langgraph_sdk import get_client
-from service_proc import ServiceProcess, service_env
+from service_proc import ServiceProcess, ask, service_env
 
 pytestmark = pytest.mark.slow
 
@@ -28,10 +28,6 @@ def service(tmp_path_factory):
 @pytest.fixture
 def client(service):
     return get_client(url=service[0].url)
-
-
-def ask(text: str) -> dict:
-    return {"messages": [{"role": "user", "content": text}]}
 
 
 def answer_of(values: dict) -> str:

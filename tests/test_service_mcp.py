@@ -15,7 +15,7 @@ import httpx
 import pytest
 from langgraph_sdk import get_client
 from mcp_helpers import stdio_env
-from service_proc import HERE, ServiceProcess, mcp_service_env
+from service_proc import HERE, ServiceProcess, ask, mcp_service_env
 
 pytestmark = pytest.mark.slow
 
@@ -36,10 +36,6 @@ def service(tmp_path_factory):
 @pytest.fixture
 def client(service):
     return get_client(url=service[0].url)
-
-
-def ask(text: str) -> dict:
-    return {"messages": [{"role": "user", "content": text}]}
 
 
 def heard(service, tool: str) -> list[dict]:

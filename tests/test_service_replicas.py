@@ -12,14 +12,10 @@ import time
 
 import pytest
 from langgraph_sdk import get_client
-from service_proc import ServiceProcess, service_env
+from service_proc import ServiceProcess, ask, service_env
 
 pytestmark = pytest.mark.slow
 REDIS = "redis://127.0.0.1:6379/0"
-
-
-def ask(text: str) -> dict:
-    return {"messages": [{"role": "user", "content": text}]}
 
 
 @pytest.fixture

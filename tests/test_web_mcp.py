@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from mcp_helpers import stdio_env
 from service_proc import ServiceProcess, mcp_service_env
-from web_browser import ask, expect, last_summary, launch, sync_playwright_or_skip, thread_of
+from web_browser import ask, expect, last_summary, thread_of
 
 slow = pytest.mark.slow
 
@@ -34,15 +34,6 @@ PROGRESS_WATCH = r"""() => {
 
 
 @pytest.fixture(scope="module")
-def browser():
-    sync_playwright = sync_playwright_or_skip()
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
 def mcp_service(tmp_path_factory, browser):
     tmp = tmp_path_factory.mktemp("web-mcp")
     fixture = {"command": sys.executable, "args": ["-m", "mcp_servers.conformance"], "env": stdio_env(tmp / "home")}
@@ -52,17 +43,6 @@ def mcp_service(tmp_path_factory, browser):
     proc = ServiceProcess(mcp_service_env(tmp, {"fx": fixture, "ask": asking}))
     yield proc.url, heard, tmp
     proc.stop()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    yield page
-    context.close()
-    assert errors == [], f"errors in the page: {errors}"
 
 
 @slow

@@ -23,8 +23,6 @@ from web_browser import (
     ask,
     expect,
     last_summary,
-    launch,
-    sync_playwright_or_skip,
     thread_of,
 )
 from web_scripts import PLAN_WATCH, RENDER_EVENTS_JS, SSE_PARSER_JS
@@ -35,15 +33,6 @@ slow = pytest.mark.slow  # every test with a browser and a service process
 
 QUESTION = "Is 97 prime and what is the next prime after 97?"
 TOKEN = "web-page-test-token-5b1f"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_playwright = sync_playwright_or_skip()
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -69,17 +58,6 @@ def graphs_service(tmp, browser):
     proc = ServiceProcess(service_env(tmp / "graphs", ERASE_LOG=str(tmp / "erased.log")))
     yield proc.url
     proc.stop()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    yield page
-    context.close()
-    assert errors == [], f"errors in the page: {errors}"
 
 
 # --- the files ------------------------------------------------------------------------------------------

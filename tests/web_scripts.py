@@ -3,11 +3,15 @@
 # Records each status the plan's steps take while a run goes on.
 PLAN_WATCH = r"""() => {
   window.planSeen = [];
-  new MutationObserver(() => {
-    for (const step of document.querySelectorAll(".plan li")) {
-      if (!window.planSeen.includes(step.dataset.status)) window.planSeen.push(step.dataset.status);
+  const see = (status) => { if (status && !window.planSeen.includes(status)) window.planSeen.push(status); };
+  new MutationObserver((records) => {
+    // a step's earlier status from the record itself: events read in one task change a step twice before this runs
+    for (const r of records) {
+      if (r.type === "attributes" && r.attributeName === "data-status" && r.target.matches(".plan li")) see(r.oldValue);
     }
-  }).observe(document.getElementById("conversation"), { subtree: true, childList: true, attributes: true });
+    for (const step of document.querySelectorAll(".plan li")) see(step.dataset.status);
+  }).observe(document.getElementById("conversation"),
+             { subtree: true, childList: true, attributes: true, attributeOldValue: true });
 }"""
 
 # Feeds a turn view events the test graphs do not make: reasoning, an MCP tool that fails, a refused call,
