@@ -5,15 +5,27 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from cli_helpers import Pty, env  # noqa: F401 - pytest fixtures, used as arguments
 
 
+def blocked(chat: Pty, timeout: float = 30) -> None:
+    """Wait until the chat's main thread sleeps in the kernel (readline waiting on the terminal): CPython misses
+    a signal that comes between writing the prompt and blocking, a window a busy machine can hold open."""
+    stat = Path(f"/proc/{chat.proc.pid}/stat")
+    deadline = time.monotonic() + timeout
+    asleep = 0
+    while asleep < 3 and time.monotonic() < deadline:  # three looks in a row, 20 ms apart
+        state = stat.read_text().rpartition(")")[2].split()[0] if stat.exists() else "S"
+        asleep = asleep + 1 if state == "S" else 0
+        time.sleep(0.02)
+
+
 def at_prompt(chat: Pty, keys: bytes) -> None:
-    """Type once the prompt is really waiting: CPython misses a signal that comes between writing
-    the prompt and blocking on the terminal, so give it a moment."""
+    """Type once the prompt is really waiting."""
     chat.read_until(b"you> ")
-    time.sleep(0.3)
+    blocked(chat)
     chat.write(keys)
 
 
@@ -24,6 +36,7 @@ def test_unknown_command_then_ctrl_c_clears_and_twice_leaves(env):
     chat.read_until(b"commands: /new")
     at_prompt(chat, b"what is 1+")  # half a line, then Ctrl-C: the line is dropped
     chat.read_until(b"1+")
+    blocked(chat)
     chat.write(b"\x03")
     chat.read_until(b"(Ctrl-C again or Ctrl-D to leave)")
     at_prompt(chat, b"what is 6*7\n")  # a Ctrl-C followed by a line: the next Ctrl-C is the first again
